@@ -1,0 +1,96 @@
+import { Flags } from '@oclif/core';
+
+import { FlanctlCommand } from '../../base-command.js';
+import { parseIp } from '../../domain/cidr.js';
+import { type LeaseFilter, SORT_KEYS, type SortKey, filterLeases, sortLeases } from '../../domain/lease-filter.js';
+import { usageError } from '../../errors.js';
+import { durationSeconds, outputFlags, outputFormat, renewMarginFlag, renewMarginSeconds } from '../../flags.js';
+import { renderLeaseList } from '../../output/views/lease-list.js';
+import { styleFor } from '../../output/style.js';
+import { findOtherPrefixes, readNetwork } from '../../registry/network.js';
+
+// Keys read to look for flannel configs under other prefixes when this one is empty.
+const PREFIX_HINT_SAMPLE = 10_000;
+
+export default class LeasesLs extends FlanctlCommand {
+  static override summary = 'List every subnet lease and reservation with its remaining TTL';
+
+  static override description =
+    'Reads all keys under <prefix>/subnets/ at one revision, then asks etcd for the remaining ' +
+    'TTL of each distinct lease concurrently. A key without an etcd lease is a reservation.';
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> -o wide --sort ttl',
+    '<%= config.bin %> <%= command.id %> --expiring-within 2h --json',
+    '<%= config.bin %> <%= command.id %> --prefix /kube-centos/network --public-ip 192.0.2.21',
+  ];
+
+  static override flags = {
+    ...outputFlags,
+    reservations: Flags.boolean({ description: 'only reservations', exclusive: ['leases'] }),
+    leases: Flags.boolean({ description: 'only leases (keys with an etcd lease)' }),
+    'expiring-within': Flags.string({
+      description: 'only leases with at most this much TTL left, e.g. 2h (expired ones too)',
+    }),
+    'public-ip': Flags.string({ description: 'only subnets held by this host address' }),
+    backend: Flags.string({ description: 'only this backend type, e.g. vxlan' }),
+    sort: Flags.string({ options: [...SORT_KEYS], default: 'subnet', description: 'row order' }),
+    'max-in-flight': Flags.integer({
+      min: 1,
+      max: 1024,
+      default: 64,
+      description: 'concurrent TimeToLive calls',
+    }),
+    'renew-margin': renewMarginFlag,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(LeasesLs);
+    const filter = leaseFilter(flags);
+    const margin = renewMarginSeconds(flags['renew-margin']);
+    const settings = this.connectionSettings(flags);
+
+    const backend = await this.registry(settings);
+    const state = await readNetwork(backend, settings.prefix.value, {
+      maxInFlight: flags['max-in-flight'],
+      renewMarginSeconds: margin,
+    });
+    const otherPrefixes =
+      state.keyCount === 0 && state.config.text === undefined
+        ? await findOtherPrefixes(backend, settings.prefix.value, PREFIX_HINT_SAMPLE)
+        : [];
+
+    const shown = sortLeases(filterLeases(state.entries, filter), flags.sort as SortKey);
+    const rendered = renderLeaseList(state, shown, {
+      format: outputFormat(flags),
+      style: styleFor(process.stdout, process.env),
+      nowMs: Date.now(),
+      filtered: Object.values(filter).some((value) => value !== undefined),
+      otherPrefixes,
+    });
+    for (const line of rendered.notes) this.infoLine(line);
+    this.writeOut(rendered.stdout);
+  }
+}
+
+function leaseFilter(flags: {
+  reservations: boolean;
+  leases: boolean;
+  'expiring-within'?: string;
+  'public-ip'?: string;
+  backend?: string;
+}): LeaseFilter {
+  const publicIP = flags['public-ip'];
+  if (publicIP !== undefined && !parseIp(publicIP)) {
+    throw usageError(`--public-ip ${JSON.stringify(publicIP)} is not an IP address`);
+  }
+
+  const within = flags['expiring-within'];
+  return {
+    type: flags.reservations ? 'reservation' : flags.leases ? 'lease' : undefined,
+    expiringWithinSeconds: within === undefined ? undefined : durationSeconds('--expiring-within', within),
+    publicIP,
+    backend: flags.backend,
+  };
+}

@@ -1,0 +1,238 @@
+// THE etcd connection of flanctl: every command gets its client here. It turns settings into an
+// etcd3 client with a deadline on every call and no hidden retries, and turns etcd3's errors
+// into FlanctlErrors with the documented exit codes.
+import { readFileSync } from 'node:fs';
+
+import type * as Etcd3Module from 'etcd3';
+
+import { FlanctlError, usageError } from '../errors.js';
+import { diagnoseUnavailable, probeTcp } from './probe.js';
+import { type ConnectionSettings, describe } from './settings.js';
+
+export interface RangeRequest {
+  key: Buffer;
+  rangeEnd?: Buffer;
+  limit?: number;
+  revision?: number;
+  keysOnly?: boolean;
+}
+
+export interface KeyValue {
+  key: string;
+  value: string;
+  /** Lease id in decimal, as etcd sends it; '0' for none. */
+  lease: string;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+}
+
+export interface RangeResult {
+  kvs: KeyValue[];
+  more: boolean;
+  revision: number;
+}
+
+export interface LeaseTimeToLive {
+  ttl: number;
+  grantedTtl: number;
+  keys: string[];
+}
+
+// Large networks exceed gRPC's 4 MiB default in one reply even when read in pages of big values.
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export class EtcdClient {
+  private constructor(
+    private readonly etcd: typeof Etcd3Module,
+    private readonly client: Etcd3Module.Etcd3,
+    readonly settings: ConnectionSettings,
+  ) {}
+
+  static async connect(settings: ConnectionSettings): Promise<EtcdClient> {
+    const credentials = readCredentials(settings);
+    await probeTcp(settings.endpoints.value, settings.dialTimeoutMs.value);
+
+    // etcd3 pulls in gRPC and protobuf; only commands that talk to etcd pay for loading them.
+    const etcd = await import('etcd3');
+    const { noop } = await import('cockatiel');
+    const deadline = () => ({ deadline: Date.now() + settings.commandTimeoutMs.value });
+    const client = new etcd.Etcd3({
+      hosts: settings.endpoints.value,
+      credentials,
+      auth: settings.user
+        ? {
+            username: settings.user.value,
+            password: settings.password?.value ?? '',
+            callOptions: deadline,
+          }
+        : undefined,
+      defaultCallOptions: deadline,
+      // etcd3's default policy retries each call three times, which multiplies every deadline
+      // and hides which endpoint failed; callers retry whole operations instead.
+      faultHandling: { global: noop, host: () => noop },
+      grpcOptions: {
+        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      },
+    });
+
+    return new EtcdClient(etcd, client, settings);
+  }
+
+  async range(request: RangeRequest): Promise<RangeResult> {
+    const response = await this.call(() =>
+      this.client.kv.range({
+        key: request.key,
+        range_end: request.rangeEnd,
+        limit: request.limit,
+        revision: request.revision,
+        keys_only: request.keysOnly,
+      }),
+    );
+
+    return {
+      kvs: response.kvs.map((kv) => ({
+        key: kv.key.toString(),
+        value: kv.value.toString(),
+        lease: kv.lease,
+        createRevision: Number(kv.create_revision),
+        modRevision: Number(kv.mod_revision),
+        version: Number(kv.version),
+      })),
+      more: response.more,
+      revision: Number(response.header.revision),
+    };
+  }
+
+  /** TTL -1 means etcd does not know the lease (also for id 0); never an error. */
+  async leaseTimeToLive(decimalId: string, withKeys = false): Promise<LeaseTimeToLive> {
+    const response = await this.call(() =>
+      this.client.leaseClient.leaseTimeToLive({ ID: decimalId, keys: withKeys }),
+    );
+
+    return {
+      ttl: Number(response.TTL),
+      grantedTtl: Number(response.grantedTTL),
+      keys: (response.keys ?? []).map((key) => Buffer.from(key).toString()),
+    };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw await this.translate(error);
+    }
+  }
+
+  private async translate(error: unknown): Promise<FlanctlError> {
+    const etcd = this.etcd;
+    const endpoints = this.settings.endpoints.value.join(',');
+    const cause = { cause: error };
+    if (error instanceof FlanctlError) return error;
+
+    if (
+      error instanceof etcd.EtcdAuthenticationFailedError ||
+      error instanceof etcd.GRPCUnauthenticatedError ||
+      error instanceof etcd.EtcdInvalidAuthTokenError
+    ) {
+      const user = this.settings.user?.value ?? '(none)';
+      return new FlanctlError(
+        'denied',
+        `etcd at ${endpoints} refused authentication for user ${user}`,
+        'check --user/--password (or ETCDCTL_USER, FLANNELD_ETCD_USERNAME)',
+        cause,
+      );
+    }
+
+    if (error instanceof etcd.EtcdPermissionDeniedError) {
+      const user = this.settings.user?.value ?? '(none)';
+      return new FlanctlError(
+        'denied',
+        `etcd at ${endpoints} denied permission to user ${user}: ${firstLine(error)}`,
+        `the user needs read access to ${this.settings.prefix.value}/`,
+        cause,
+      );
+    }
+
+    if (error instanceof etcd.GRPCDeadlineExceededError) {
+      const timeout = this.settings.commandTimeoutMs;
+      return new FlanctlError(
+        'unreachable',
+        `etcd at ${endpoints} did not answer within ${timeout.value}ms ` +
+          `(command-timeout from ${describe(timeout.source)})`,
+        undefined,
+        cause,
+      );
+    }
+
+    if (error instanceof etcd.GRPCUnavailableError) {
+      return diagnoseUnavailable(this.settings, firstLine(error), cause);
+    }
+
+    // etcd answers a request without credentials on an auth-enabled cluster this way.
+    if (error instanceof etcd.GRPCInvalidArgumentError && !this.settings.user) {
+      return new FlanctlError(
+        'denied',
+        `etcd at ${endpoints} rejected the request: ${firstLine(error)}`,
+        'if the cluster has authentication enabled, give --user',
+        cause,
+      );
+    }
+
+    return new FlanctlError('unexpected', `etcd call failed: ${firstLine(error)}`, undefined, cause);
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0];
+}
+
+function readCredentials(settings: ConnectionSettings) {
+  const secure = settings.endpoints.value.some((endpoint) => endpoint.startsWith('https://'));
+  const files = { cacert: settings.cacert, cert: settings.cert, key: settings.key };
+  const read = (name: keyof typeof files): Buffer | undefined => {
+    const setting = files[name];
+    if (!setting) return undefined;
+
+    try {
+      return readFileSync(setting.value);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw usageError(
+        `cannot read ${name} file ${setting.value} (from ${describe(setting.source)}): ${reason}`,
+      );
+    }
+  };
+
+  const rootCertificate = read('cacert');
+  const certChain = read('cert');
+  const privateKey = read('key');
+  if (Boolean(certChain) !== Boolean(privateKey)) {
+    throw usageError('--cert and --key go together; expected both or neither');
+  }
+
+  if (!secure) {
+    if (rootCertificate || certChain) {
+      throw usageError(
+        `TLS files are set but the endpoints ${settings.endpoints.value.join(',')} use http://; ` +
+          'expected https:// endpoints',
+      );
+    }
+
+    return undefined;
+  }
+
+  if (!rootCertificate && !certChain) return undefined;
+
+  // etcd3 types rootCertificate as required, but gRPC's createSsl takes null for "use the
+  // system's trust store", which is what an https endpoint without --cacert means.
+  const systemTrustStore = null as unknown as Buffer;
+  return { rootCertificate: rootCertificate ?? systemTrustStore, certChain, privateKey };
+}

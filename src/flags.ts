@@ -1,0 +1,52 @@
+// Flag values shared by several commands, validated into domain values.
+import { Flags } from '@oclif/core';
+
+import { DURATION_FORMS, parseDurationMs } from './domain/duration.js';
+import { DEFAULT_RENEW_MARGIN_SECONDS } from './domain/lease-entry.js';
+import { usageError } from './errors.js';
+
+export const OUTPUT_FORMATS = ['table', 'wide', 'json'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export const outputFlags = {
+  output: Flags.string({
+    char: 'o',
+    options: [...OUTPUT_FORMATS],
+    default: 'table',
+    description: 'output format',
+  }),
+  json: Flags.boolean({ description: 'print one JSON document (same as -o json)' }),
+};
+
+export function outputFormat(flags: { output: string; json: boolean }): OutputFormat {
+  return flags.json ? 'json' : (flags.output as OutputFormat);
+}
+
+export const renewMarginFlag = Flags.string({
+  description:
+    "flanneld's --subnet-lease-renew-margin: a lease with less left is overdue " +
+    `[default: ${DEFAULT_RENEW_MARGIN_SECONDS / 60}m]`,
+});
+
+// flanneld accepts a renew margin of 1 to 1439 minutes.
+const MIN_MARGIN_SECONDS = 60;
+const MAX_MARGIN_SECONDS = 1439 * 60;
+
+export function renewMarginSeconds(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_RENEW_MARGIN_SECONDS;
+
+  const seconds = durationSeconds('--renew-margin', text);
+  if (seconds < MIN_MARGIN_SECONDS || seconds > MAX_MARGIN_SECONDS) {
+    throw usageError(
+      `--renew-margin ${text} is outside flanneld's range; expected 1m to 23h59m`,
+    );
+  }
+
+  return seconds;
+}
+
+export function durationSeconds(flag: string, text: string): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw usageError(`${flag} ${JSON.stringify(text)} is not valid; expected ${DURATION_FORMS}`);
+  return Math.floor(ms / 1000);
+}

@@ -1,0 +1,77 @@
+// `leases ls` output: data on stdout, notes and problems for stderr. Pure.
+import type { LeaseEntry } from '../../domain/lease-entry.js';
+import type { OutputFormat } from '../../flags.js';
+import type { NetworkState } from '../../registry/network.js';
+import { renderColumns } from '../columns.js';
+import type { Style } from '../style.js';
+import { TABLE_HEADERS, WIDE_HEADERS, leaseRow, leasesDocument } from './leases.js';
+
+export interface ListOptions {
+  readonly format: OutputFormat;
+  readonly style: Style;
+  readonly nowMs: number;
+  readonly filtered: boolean;
+  readonly otherPrefixes: readonly string[];
+}
+
+export interface Rendered {
+  readonly stdout: string;
+  /** One line each, for stderr. */
+  readonly notes: string[];
+}
+
+export function renderLeaseList(
+  state: NetworkState,
+  shown: readonly LeaseEntry[],
+  options: ListOptions,
+): Rendered {
+  const notes = [...configNotes(state), ...emptyNotes(state, options)];
+
+  if (options.format === 'json') {
+    const document = leasesDocument(state.paths.prefix, state.revision, shown, state.problems);
+    return { stdout: `${document}\n`, notes };
+  }
+
+  for (const problem of state.problems) notes.push(`problem: ${problem.key}: ${problem.reason}`);
+  if (shown.length === 0) {
+    if (state.entries.length > 0 && options.filtered) notes.push('no leases match the filters');
+    return { stdout: '', notes };
+  }
+
+  const wide = options.format === 'wide';
+  const rows = shown.map((entry) => leaseRow(entry, options.nowMs, options.style, wide));
+  return { stdout: renderColumns(wide ? WIDE_HEADERS : TABLE_HEADERS, rows), notes };
+}
+
+function configNotes(state: NetworkState): string[] {
+  const { configKey } = state.paths;
+  if (state.config.text === undefined) {
+    return state.keyCount > 0 ? [`warning: no network config at ${configKey}`] : [];
+  }
+
+  return state.config.problems.map(
+    (problem) => `warning: network config ${configKey}: ${problem.message}`,
+  );
+}
+
+function emptyNotes(state: NetworkState, options: ListOptions): string[] {
+  if (state.keyCount > 0) return [];
+
+  const { configKey, subnetsDir } = state.paths;
+  const config =
+    state.config.text === undefined
+      ? `no network config at ${configKey} either`
+      : `the network config ${configKey} exists`;
+  const notes = [
+    `no leases under ${subnetsDir}; ${config}. ` +
+      'flannel installs using --kube-subnet-mgr keep no leases in etcd at all',
+  ];
+  if (options.otherPrefixes.length > 0) {
+    notes.push(
+      `a flannel config exists under: ${options.otherPrefixes.join(', ')} ` +
+        '(select one with --prefix or FLANNELD_ETCD_PREFIX)',
+    );
+  }
+
+  return notes;
+}

@@ -1,0 +1,119 @@
+// Rows and the JSON document for `leases ls` / `leases show`. Pure: no I/O, no flags.
+import { formatCidr } from '../../domain/cidr.js';
+import { formatDuration, formatRelative } from '../../domain/duration.js';
+import type { LeaseEntry, SubnetProblem } from '../../domain/lease-entry.js';
+import type { Cell, Row } from '../columns.js';
+import type { Style } from '../style.js';
+
+export const TABLE_HEADERS = ['SUBNET', 'PUBLIC IP', 'BACKEND', 'TYPE', 'TTL', 'EXPIRES', 'NOTES'];
+export const WIDE_HEADERS = [
+  'SUBNET',
+  'IPV6 SUBNET',
+  'PUBLIC IP',
+  'BACKEND',
+  'TYPE',
+  'TTL',
+  'EXPIRES',
+  'VTEP MAC',
+  'LEASE ID',
+  'GRANTED TTL',
+  'MOD REV',
+  'NOTES',
+];
+
+export function ttlText(entry: LeaseEntry): string {
+  switch (entry.status) {
+    case 'reservation':
+      return '-';
+    case 'lease-missing':
+      return 'missing';
+    case 'expired':
+      return 'expired';
+    default:
+      return formatDuration(entry.ttlSeconds ?? 0);
+  }
+}
+
+export function expiresText(entry: LeaseEntry, nowMs: number): string {
+  if (entry.status === 'reservation') return 'never';
+  if (entry.expiresAtMs === null) return '-';
+  return formatRelative(Math.round((entry.expiresAtMs - nowMs) / 1000));
+}
+
+/** Short markers for what needs an operator's eye; the full reasons are in `leases show`. */
+export function notesFor(entry: LeaseEntry): string[] {
+  const notes: string[] = [];
+  if (entry.status === 'renewal-overdue') notes.push('renewal overdue');
+  if (entry.status === 'expired') notes.push('expired but key kept');
+  if (entry.status === 'lease-missing') notes.push('lease missing');
+  if (entry.misfits.length > 0) notes.push('incompatible with config');
+  return notes;
+}
+
+export function leaseRow(entry: LeaseEntry, nowMs: number, style: Style, wide: boolean): Row {
+  const ttlPaint = statusPaint(entry, style);
+  const notes = notesFor(entry).join(', ');
+  const narrow: Array<Cell | string> = [
+    formatCidr(entry.subnet.ipv4),
+    entry.attrs.publicIP,
+    entry.attrs.backendType ?? '-',
+    { text: entry.type, paint: entry.type === 'reservation' ? style.cyan : undefined },
+    { text: ttlText(entry), paint: ttlPaint },
+    expiresText(entry, nowMs),
+  ];
+  const notesCell: Cell = { text: notes, paint: style.yellow };
+  if (!wide) return [...narrow, notesCell];
+
+  return [
+    narrow[0],
+    entry.subnet.ipv6 ? formatCidr(entry.subnet.ipv6) : '',
+    ...narrow.slice(1),
+    entry.attrs.vtepMac ?? '',
+    entry.leaseId ?? '-',
+    entry.grantedTtlSeconds === null ? '-' : formatDuration(entry.grantedTtlSeconds),
+    String(entry.modRevision),
+    notesCell,
+  ];
+}
+
+function statusPaint(entry: LeaseEntry, style: Style): ((text: string) => string) | undefined {
+  if (entry.status === 'renewal-overdue') return style.yellow;
+  if (entry.status === 'expired' || entry.status === 'lease-missing') return style.red;
+  return undefined;
+}
+
+/** One lease in the documented `--json` shape. */
+export function leaseJson(entry: LeaseEntry) {
+  return {
+    key: entry.key,
+    subnet: formatCidr(entry.subnet.ipv4),
+    ipv6Subnet: entry.subnet.ipv6 ? formatCidr(entry.subnet.ipv6) : null,
+    publicIP: entry.attrs.publicIP,
+    publicIPv6: entry.attrs.publicIPv6,
+    backendType: entry.attrs.backendType,
+    backendData: entry.attrs.backendData,
+    type: entry.type,
+    status: entry.status,
+    leaseId: entry.leaseId,
+    ttlSeconds: entry.ttlSeconds,
+    grantedTtlSeconds: entry.grantedTtlSeconds,
+    expiresAt: entry.expiresAtMs === null ? null : new Date(entry.expiresAtMs).toISOString(),
+    createRevision: entry.createRevision,
+    modRevision: entry.modRevision,
+    configMisfits: entry.misfits,
+  };
+}
+
+export function leasesDocument(
+  prefix: string,
+  revision: number,
+  entries: readonly LeaseEntry[],
+  problems: readonly SubnetProblem[],
+): string {
+  return JSON.stringify({
+    prefix,
+    revision,
+    leases: entries.map(leaseJson),
+    problems: problems.map((problem) => ({ key: problem.key, reason: problem.reason })),
+  });
+}

@@ -1,0 +1,33 @@
+// What flanctl needs from an etcd API. v3 is implemented; the v2 store is a later addition
+// behind the same interface.
+import type { LeaseTtl, StoredSubnet } from '../domain/lease-entry.js';
+
+export interface StoredValue {
+  readonly key: string;
+  readonly value: string;
+  readonly modRevision: number;
+}
+
+export interface SubnetListing {
+  /** The store revision every page was read at. */
+  readonly revision: number;
+  readonly subnets: StoredSubnet[];
+}
+
+export interface LeaseDetails extends LeaseTtl {
+  /** Every key attached to the lease, full paths. */
+  readonly keys: string[];
+}
+
+export interface RegistryBackend {
+  readonly api: 'v3';
+  readValue(key: string): Promise<StoredValue | undefined>;
+  /** Every key under `dir` (which ends in `/`), read in pages pinned to one revision. */
+  listSubnets(dir: string): Promise<SubnetListing>;
+  /** TimeToLive of each distinct lease id (hex), at most `maxInFlight` calls at a time. */
+  leaseTtls(leaseIds: Iterable<string>, maxInFlight: number): Promise<Map<string, LeaseTtl>>;
+  leaseDetails(leaseId: string): Promise<LeaseDetails>;
+  /** Up to `limit` key names of the whole keyspace, for hints when a prefix is empty. */
+  sampleKeys(limit: number): Promise<string[]>;
+  close(): void;
+}

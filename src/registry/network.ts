@@ -1,0 +1,91 @@
+// Reads one flannel network (config + subnet keys + lease TTLs) through a backend.
+import {
+  type InterpretContext,
+  type LeaseEntry,
+  type SubnetProblem,
+  interpretSubnets,
+} from '../domain/lease-entry.js';
+import { type ConfigProblem, type NetworkConfig, parseNetworkConfig } from '../domain/network-config.js';
+import type { RegistryBackend } from './backend.js';
+
+export interface NetworkPaths {
+  readonly prefix: string;
+  readonly configKey: string;
+  readonly subnetsDir: string;
+}
+
+export function networkPaths(prefix: string): NetworkPaths {
+  return { prefix, configKey: `${prefix}/config`, subnetsDir: `${prefix}/subnets/` };
+}
+
+export interface ConfigState {
+  /** The stored text; undefined when the key is missing. */
+  readonly text?: string;
+  readonly config?: NetworkConfig;
+  readonly problems: ConfigProblem[];
+}
+
+export interface NetworkState {
+  readonly paths: NetworkPaths;
+  readonly revision: number;
+  readonly config: ConfigState;
+  readonly entries: LeaseEntry[];
+  readonly problems: SubnetProblem[];
+  /** Number of keys under the subnets dir, parsed or not. */
+  readonly keyCount: number;
+}
+
+export interface ReadOptions {
+  readonly maxInFlight: number;
+  readonly renewMarginSeconds: number;
+}
+
+export async function readConfig(backend: RegistryBackend, paths: NetworkPaths): Promise<ConfigState> {
+  const stored = await backend.readValue(paths.configKey);
+  if (!stored) return { problems: [] };
+
+  const parsed = parseNetworkConfig(stored.value);
+  return { text: stored.value, config: parsed.config, problems: parsed.problems };
+}
+
+export async function readNetwork(
+  backend: RegistryBackend,
+  prefix: string,
+  options: ReadOptions,
+): Promise<NetworkState> {
+  const paths = networkPaths(prefix);
+  const config = await readConfig(backend, paths);
+  const listing = await backend.listSubnets(paths.subnetsDir);
+
+  const leaseIds = listing.subnets.flatMap((subnet) => (subnet.leaseId ? [subnet.leaseId] : []));
+  const ttls = await backend.leaseTtls(leaseIds, options.maxInFlight);
+
+  const context: InterpretContext = {
+    nowMs: Date.now(),
+    renewMarginSeconds: options.renewMarginSeconds,
+    config: config.problems.length === 0 ? config.config : undefined,
+  };
+  const { entries, problems } = interpretSubnets(listing.subnets, ttls, context);
+
+  return {
+    paths,
+    revision: listing.revision,
+    config,
+    entries,
+    problems,
+    keyCount: listing.subnets.length,
+  };
+}
+
+/** Prefixes elsewhere in the keyspace that hold a flannel-like `config` key. */
+export async function findOtherPrefixes(
+  backend: RegistryBackend,
+  prefix: string,
+  sampleLimit: number,
+): Promise<string[]> {
+  const keys = await backend.sampleKeys(sampleLimit);
+  return keys
+    .filter((key) => key.endsWith('/config') && key !== `${prefix}/config`)
+    .map((key) => key.slice(0, -'/config'.length))
+    .filter((candidate) => candidate.startsWith('/'));
+}

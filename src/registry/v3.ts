@@ -1,0 +1,109 @@
+// flannel's data through the etcd v3 API.
+import type { LeaseTtl, StoredSubnet } from '../domain/lease-entry.js';
+import type { EtcdClient, KeyValue } from '../etcd/client.js';
+import type { LeaseDetails, RegistryBackend, StoredValue, SubnetListing } from './backend.js';
+
+// Pages of 1,000 flannel keys are ~200 KB: far below gRPC's message limit, few round trips.
+const PAGE_SIZE = 1000;
+
+export class V3Backend implements RegistryBackend {
+  readonly api = 'v3';
+
+  constructor(private readonly client: EtcdClient) {}
+
+  async readValue(key: string): Promise<StoredValue | undefined> {
+    const result = await this.client.range({ key: Buffer.from(key) });
+    const kv = result.kvs[0];
+    return kv ? { key: kv.key, value: kv.value, modRevision: kv.modRevision } : undefined;
+  }
+
+  async listSubnets(dir: string): Promise<SubnetListing> {
+    const rangeEnd = prefixEnd(Buffer.from(dir));
+    const subnets: StoredSubnet[] = [];
+    let start = Buffer.from(dir);
+    let revision: number | undefined;
+
+    for (;;) {
+      const page = await this.client.range({ key: start, rangeEnd, limit: PAGE_SIZE, revision });
+      revision ??= page.revision;
+      for (const kv of page.kvs) subnets.push(toStoredSubnet(kv, dir));
+
+      const last = page.kvs.at(-1);
+      if (!page.more || !last) break;
+      start = Buffer.concat([Buffer.from(last.key), Buffer.from([0])]);
+    }
+
+    return { revision, subnets };
+  }
+
+  async leaseTtls(leaseIds: Iterable<string>, maxInFlight: number): Promise<Map<string, LeaseTtl>> {
+    const pending = [...new Set(leaseIds)];
+    const answers = new Map<string, LeaseTtl>();
+    let next = 0;
+
+    const worker = async () => {
+      while (next < pending.length) {
+        const id = pending[next++];
+        const answer = await this.client.leaseTimeToLive(hexToDecimal(id));
+        answers.set(id, { ttl: answer.ttl, grantedTtl: answer.grantedTtl });
+      }
+    };
+
+    const workers = Math.max(1, Math.min(maxInFlight, pending.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return answers;
+  }
+
+  async leaseDetails(leaseId: string): Promise<LeaseDetails> {
+    const answer = await this.client.leaseTimeToLive(hexToDecimal(leaseId), true);
+    return { ttl: answer.ttl, grantedTtl: answer.grantedTtl, keys: answer.keys };
+  }
+
+  async sampleKeys(limit: number): Promise<string[]> {
+    const result = await this.client.range({
+      key: Buffer.from([0]),
+      rangeEnd: Buffer.from([0]),
+      limit,
+      keysOnly: true,
+    });
+    return result.kvs.map((kv) => kv.key);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function toStoredSubnet(kv: KeyValue, dir: string): StoredSubnet {
+  return {
+    key: kv.key,
+    name: kv.key.slice(dir.length),
+    value: kv.value,
+    leaseId: kv.lease === '0' ? null : decimalToHex(kv.lease),
+    createRevision: kv.createRevision,
+    modRevision: kv.modRevision,
+    version: kv.version,
+  };
+}
+
+/** The smallest key greater than every key with this prefix (etcd's range_end for a prefix). */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let index = end.length - 1; index >= 0; index--) {
+    if (end[index] < 0xff) {
+      end[index]++;
+      return end.subarray(0, index + 1);
+    }
+  }
+
+  return Buffer.from([0]);
+}
+
+// Lease ids are 64-bit: a JS number would corrupt them, so they travel as strings.
+export function decimalToHex(decimal: string): string {
+  return BigInt(decimal).toString(16);
+}
+
+export function hexToDecimal(hex: string): string {
+  return BigInt(`0x${hex}`).toString(10);
+}

@@ -1,0 +1,324 @@
+// Starts a private, single-member etcd on 127.0.0.1 for one test file and makes sure it dies
+// with the test process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface EtcdServer {
+  endpoint: string;
+  clientPort: number;
+  pid: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface StartEtcdOptions {
+  enableV2?: boolean;
+  extraArgs?: string[];
+}
+
+const ETCD_BINARY = 'etcd';
+const READY_TIMEOUT_MS = 15_000;
+const HEALTH_POLL_INTERVAL_MS = 100;
+const HEALTH_REQUEST_TIMEOUT_MS = 1_000;
+const STOP_GRACE_MS = 5_000;
+const START_ATTEMPTS = 3;
+const LOG_TAIL_LINES = 30;
+
+// Every etcd this process started and has not yet seen exit, by PID, with its temp dir.
+const runningEtcds = new Map<number, string>();
+let exitHooksInstalled = false;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+      const address = probe.address();
+      if (address === null || typeof address === 'string') {
+        probe.close();
+        reject(new Error('freePort: could not read the port the probe socket was bound to'));
+        return;
+      }
+      probe.close(() => resolve(address.port));
+    });
+  });
+}
+
+export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdServer> {
+  installExitHooks();
+
+  const failures: string[] = [];
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    const outcome = await startEtcdOnce(options);
+    if (outcome.kind === 'started') {
+      return outcome.server;
+    }
+
+    failures.push(`attempt ${attempt}: ${outcome.message}`);
+    // Only a lost race for a port is worth another try; anything else will fail the same way.
+    if (!outcome.portTaken) {
+      break;
+    }
+  }
+
+  throw new Error(`could not start etcd on 127.0.0.1:\n${failures.join('\n')}`);
+}
+
+type StartOutcome =
+  | { kind: 'started'; server: EtcdServer }
+  | { kind: 'failed'; portTaken: boolean; message: string };
+
+async function startEtcdOnce(options: StartEtcdOptions): Promise<StartOutcome> {
+  const clientPort = await freePort();
+  let peerPort = await freePort();
+  while (peerPort === clientPort) {
+    peerPort = await freePort();
+  }
+
+  // The temp dir holds etcd's own data dir and its log side by side, so one rm cleans both.
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flanctl-etcd-'));
+  const etcdDataDir = path.join(dataDir, 'etcd');
+  const logPath = path.join(dataDir, 'etcd.log');
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const memberName = 'flanctl-test';
+
+  const args = [
+    `--name=${memberName}`,
+    `--data-dir=${etcdDataDir}`,
+    `--listen-client-urls=${endpoint}`,
+    `--advertise-client-urls=${endpoint}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=${memberName}=${peerUrl}`,
+    '--initial-cluster-state=new',
+    `--initial-cluster-token=flanctl-test-${process.pid}-${clientPort}`,
+    '--heartbeat-interval=50',
+    '--election-timeout=500',
+    '--logger=zap',
+    '--log-outputs=stderr',
+    ...(options.enableV2 === true ? ['--enable-v2=true'] : []),
+    ...(options.extraArgs ?? []),
+  ];
+
+  const logFd = fs.openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(ETCD_BINARY, args, {
+      cwd: dataDir,
+      env: etcdEnvironment(),
+      stdio: ['ignore', logFd, logFd],
+    });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    fs.closeSync(logFd);
+  }
+
+  const spawnError = await spawnFailure(child);
+  if (spawnError !== undefined) {
+    await rm(dataDir, { recursive: true, force: true });
+    return {
+      kind: 'failed',
+      portTaken: false,
+      message: `cannot run '${ETCD_BINARY}': ${spawnError.message}`,
+    };
+  }
+
+  const pid = child.pid as number;
+  runningEtcds.set(pid, dataDir);
+  child.once('exit', () => runningEtcds.delete(pid));
+  // A test that forgets stop() must not hang on this handle; the exit hook still kills etcd.
+  child.unref();
+
+  const server = makeServer(child, pid, endpoint, clientPort, dataDir);
+  const readiness = await waitUntilHealthy(child, endpoint);
+  if (readiness === 'healthy') {
+    return { kind: 'started', server };
+  }
+
+  const logTail = await readLogTail(logPath);
+  await server.stop();
+  const portTaken = readiness === 'exited' && /address already in use/i.test(logTail);
+  const reason = readiness === 'exited'
+    ? `etcd exited before becoming healthy (${describeExit(child)})`
+    : `etcd did not report healthy at ${endpoint}/health within ${READY_TIMEOUT_MS} ms`;
+  return {
+    kind: 'failed',
+    portTaken,
+    message: `${reason}; last lines of its log:\n${logTail}`,
+  };
+}
+
+function makeServer(
+  child: ChildProcess,
+  pid: number,
+  endpoint: string,
+  clientPort: number,
+  dataDir: string,
+): EtcdServer {
+  let stopping: Promise<void> | undefined;
+
+  return {
+    endpoint,
+    clientPort,
+    pid,
+    dataDir,
+    stop() {
+      stopping ??= stopChild(child, pid).finally(() =>
+        rm(dataDir, { recursive: true, force: true }),
+      );
+      return stopping;
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess, pid: number): Promise<void> {
+  if (hasExited(child)) {
+    return;
+  }
+
+  // Waiting for 'exit' (not polling the PID) means Node has reaped it, so the PID is really gone.
+  const exited = once(child, 'exit');
+  signalPid(pid, 'SIGTERM');
+
+  let graceTimer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'timeout'>((resolve) => {
+    graceTimer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS);
+  });
+  const firstOutcome = await Promise.race([exited.then(() => 'exited' as const), graceOver]);
+  // A pending grace timer would keep the test process alive for the full 5 s.
+  clearTimeout(graceTimer);
+
+  if (firstOutcome === 'timeout') {
+    signalPid(pid, 'SIGKILL');
+    await exited;
+  }
+}
+
+async function waitUntilHealthy(
+  child: ChildProcess,
+  endpoint: string,
+): Promise<'healthy' | 'exited' | 'timeout'> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+
+  while (Date.now() < deadline) {
+    if (hasExited(child)) {
+      return 'exited';
+    }
+
+    if (await reportsHealthy(endpoint)) {
+      // Guards against another process having grabbed the port and answering in etcd's place.
+      return hasExited(child) ? 'exited' : 'healthy';
+    }
+
+    await sleep(HEALTH_POLL_INTERVAL_MS);
+  }
+
+  return hasExited(child) ? 'exited' : 'timeout';
+}
+
+async function reportsHealthy(endpoint: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${endpoint}/health`, {
+      signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS),
+    });
+    const body: unknown = await response.json();
+    return typeof body === 'object' && body !== null
+      && (body as { health?: unknown }).health === 'true';
+  } catch {
+    // Refused connections and half-started servers are expected while etcd boots.
+    return false;
+  }
+}
+
+function spawnFailure(child: ChildProcess): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    child.once('error', (error) => resolve(error));
+    child.once('spawn', () => resolve(undefined));
+  });
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function describeExit(child: ChildProcess): string {
+  return child.signalCode !== null ? `signal ${child.signalCode}` : `code ${child.exitCode}`;
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    // ESRCH: it exited on its own between our check and the signal.
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') {
+      throw error;
+    }
+  }
+}
+
+// etcd reads every ETCD_* variable as a flag, so an operator's settings could move it off our
+// ports or data dir; drop them all.
+function etcdEnvironment(): NodeJS.ProcessEnv {
+  const environment: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('ETCD_')) {
+      environment[name] = value;
+    }
+  }
+  return environment;
+}
+
+async function readLogTail(logPath: string): Promise<string> {
+  try {
+    const log = await readFile(logPath, 'utf8');
+    return log.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+  } catch (error) {
+    return `(log unreadable: ${(error as Error).message})`;
+  }
+}
+
+// Runs inside 'exit' and signal handlers, where only synchronous work is certain to finish.
+function killAllSynchronously(): void {
+  for (const [pid, dataDir] of runningEtcds) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone; its temp dir is still worth removing.
+    }
+    try {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    } catch {
+      // Best effort while the process is going down; a leftover temp dir is harmless.
+    }
+  }
+  runningEtcds.clear();
+}
+
+function installExitHooks(): void {
+  if (exitHooksInstalled) {
+    return;
+  }
+  exitHooksInstalled = true;
+
+  process.on('exit', killAllSynchronously);
+
+  // 'exit' does not run when a signal ends the process, so handle the usual ones too and then
+  // let the signal do what it would have done had we not been listening.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      killAllSynchronously();
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) === 0) {
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
+}
