@@ -1,5 +1,11 @@
 #!/usr/bin/env -S node --import tsx
-// Runs the TypeScript sources directly (needs `npm install tsx`); bin/run.js runs the build.
+// Runs the TypeScript sources directly, without a build (tsx is a dev dependency).
 import { execute } from '@oclif/core';
 
-await execute({ development: true, dir: import.meta.url });
+import { hoistGlobalFlags } from '../src/argv.ts';
+
+await execute({
+  args: hoistGlobalFlags(process.argv.slice(2)),
+  development: true,
+  dir: import.meta.url,
+});

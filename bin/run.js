@@ -1,4 +1,6 @@
 #!/usr/bin/env node
 import { execute } from '@oclif/core';
 
-await execute({ dir: import.meta.url });
+import { hoistGlobalFlags } from '../dist/argv.js';
+
+await execute({ args: hoistGlobalFlags(process.argv.slice(2)), dir: import.meta.url });

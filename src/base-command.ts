@@ -101,8 +101,8 @@ export abstract class FlanctlCommand extends Command {
 
     // oclif's parse errors (unknown flag, bad option value) carry exit code 2.
     if (error instanceof Errors.CLIError && error.oclif?.exit === ExitCode.usage) {
-      const message = error.message.split('\n')[0];
-      this.printError(message, `see ${this.config.bin} ${this.id ?? ''} --help`.trim(), error);
+      const command = [this.config.bin, ...(this.id?.split(':') ?? [])].join(' ');
+      this.printError(parseErrorReason(error.message), `see ${command} --help`, error);
       throw new Errors.ExitError(ExitCode.usage);
     }
 
@@ -119,6 +119,17 @@ export abstract class FlanctlCommand extends Command {
     process.stderr.write(`flanctl: error: ${message}${hint ? `; hint: ${hint}` : ''}\n`);
     if (this.debugEnabled) process.stderr.write(`${stackOf(error)}\n`);
   }
+}
+
+// oclif words some parse errors as a header line, the reasons, then a help pointer.
+const OCLIF_FILLER = [/^the following errors? occurred:?$/i, /^see more help with --help$/i];
+
+function parseErrorReason(message: string): string {
+  const reasons = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !OCLIF_FILLER.some((filler) => filler.test(line)));
+  return reasons.join('; ') || message.trim();
 }
 
 function stackOf(error: unknown): string {

@@ -8,6 +8,8 @@ import { usageError } from './errors.js';
 export const OUTPUT_FORMATS = ['table', 'wide', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+export const jsonFlag = Flags.boolean({ description: 'print one JSON document' });
+
 export const outputFlags = {
   output: Flags.string({
     char: 'o',

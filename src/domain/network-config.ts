@@ -54,6 +54,9 @@ const FIELD_NAMES = {
 } as const;
 
 const MAX_SUBNET_LEN = { 4: 30, 6: 126 } as const;
+// flanneld's smallest usable network, and the subnet length it picks when the network has room.
+const MAX_NETWORK_PREFIX = { 4: 28, 6: 124 } as const;
+const PREFERRED_SUBNET_LEN = { 4: 24, 6: 64 } as const;
 
 export function parseNetworkConfig(text: string): ParsedConfig {
   const parsed = parseJson(text);
@@ -101,7 +104,8 @@ function readPlan(raw: JsonObject, family: IpFamily, problems: ConfigProblem[]) 
   if (subnetLen === undefined) return undefined;
 
   const defaulted: Array<'SubnetLen' | 'SubnetMin' | 'SubnetMax'> = [];
-  if (goField(raw, names.len)?.value === undefined) defaulted.push('SubnetLen');
+  const lenValue = goField(raw, names.len)?.value;
+  if (lenValue === undefined || lenValue === null || lenValue === 0) defaulted.push('SubnetLen');
 
   const step = blockSize(family, subnetLen);
   const networkEnd = network.address + blockSize(family, network.prefixLength);
@@ -139,11 +143,12 @@ function readNetwork(raw: JsonObject, family: IpFamily, problems: ConfigProblem[
     return undefined;
   }
 
-  if (family === 4 && cidr.prefixLength > 28) {
+  if (cidr.prefixLength > MAX_NETWORK_PREFIX[family]) {
+    const limit = MAX_NETWORK_PREFIX[family];
     problems.push({
       field: name,
       value: String(value),
-      message: `${name} ${value} is too small; flanneld needs a prefix of /28 or shorter`,
+      message: `${name} ${value} is too small; flanneld needs a prefix of /${limit} or shorter`,
     });
     return undefined;
   }
@@ -160,8 +165,8 @@ function readSubnetLen(
   const name = FIELD_NAMES[family].len;
   const value = goField(raw, name)?.value;
   if (value === undefined || value === null || value === 0) {
-    if (family === 6) return 64;
-    return network.prefixLength <= 22 ? 24 : network.prefixLength + 2;
+    const preferred = PREFERRED_SUBNET_LEN[family];
+    return network.prefixLength <= preferred - 2 ? preferred : network.prefixLength + 2;
   }
 
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
@@ -286,4 +291,29 @@ function planMisfits(subnet: Cidr, plan: AddressPlan): string[] {
   }
 
   return reasons;
+}
+
+export interface PlanUsage {
+  readonly capacity: bigint;
+  /** Keys on a subnet flanneld could allocate (in range, aligned, SubnetLen long). */
+  readonly used: number;
+  readonly reserved: number;
+  readonly free: bigint;
+}
+
+/** How much of a plan's SubnetMin..SubnetMax range the stored keys take. */
+export function planUsage(
+  plan: AddressPlan,
+  subnets: ReadonlyArray<{ readonly subnet: Cidr | undefined; readonly reserved: boolean }>,
+): PlanUsage {
+  const capacity = planCapacity(plan);
+  const taken = new Map<bigint, boolean>();
+  for (const { subnet, reserved } of subnets) {
+    if (!subnet || planMisfits(subnet, plan).length > 0) continue;
+    taken.set(subnet.address, (taken.get(subnet.address) ?? false) || reserved);
+  }
+
+  const reserved = [...taken.values()].filter(Boolean).length;
+  const free = capacity - BigInt(taken.size);
+  return { capacity, used: taken.size, reserved, free: free < 0n ? 0n : free };
 }

@@ -108,8 +108,11 @@ export function parseSubnetSelector(input: string, subnetsDir: string): ParsedSe
     return selectorFromKeyName(text.slice(subnetsDir.length), input);
   }
 
-  if (text.includes('/')) {
-    const cidr = parseCidr(text);
+  // `10.5.1.0-24` is the slash form written as a key; with an `&` it names one key exactly.
+  const dashForm = /^(\d+\.\d+\.\d+\.\d+)-(\d+)$/.exec(text);
+  if (text.includes('/') || dashForm) {
+    const cidrText = dashForm ? `${dashForm[1]}/${dashForm[2]}` : text;
+    const cidr = parseCidr(cidrText);
     if (!cidr) return { ok: false, reason: `${text} is not a valid CIDR; expected ${SELECTOR_FORMS}` };
 
     const network = networkOf(cidr);
@@ -119,7 +122,7 @@ export function parseSubnetSelector(input: string, subnetsDir: string): ParsedSe
     return { ok: true, selector };
   }
 
-  if (/-\d+(&|$)/.test(text)) return selectorFromKeyName(text, input);
+  if (text.includes('&')) return selectorFromKeyName(text, input);
 
   const ip = parseIp(text);
   if (ip) return { ok: true, selector: { kind: 'address', ip } };
@@ -140,16 +143,13 @@ export function selectorMatches(selector: SubnetSelector, key: SubnetKey): boole
     case 'key-name':
       return key.name === selector.name;
     case 'cidr':
+      // Exact: a hand-written key with host bits (`10.5.1.1-24`) is not 10.5.1.0/24.
       return [key.ipv4, key.ipv6].some(
-        (cidr) => cidr !== undefined && sameNetwork(cidr, selector.cidr),
+        (cidr) => cidr !== undefined && sameCidr(cidr, selector.cidr),
       );
     case 'address':
       return [key.ipv4, key.ipv6].some(
         (cidr) => cidr !== undefined && containsIp(cidr, selector.ip),
       );
   }
-}
-
-function sameNetwork(keyCidr: Cidr, wanted: Cidr): boolean {
-  return sameCidr(networkOf(keyCidr), wanted);
 }

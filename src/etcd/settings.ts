@@ -36,6 +36,12 @@ export const DEFAULTS = {
 
 // Names that look like connection settings but that neither flanctl nor flanneld reads.
 const UNREAD_VARIABLES: Array<[RegExp, string]> = [
+  [
+    /^FLANNEL_ETCD_ENDPOINTS$/,
+    'flanneld reads FLANNELD_ETCD_ENDPOINTS (with a D), so this is likely a typo, and a flanneld ' +
+      'without it uses its default http://127.0.0.1:4001,http://127.0.0.1:2379, which may be ' +
+      'another cluster than this one',
+  ],
   [/^FLANNEL_ETCD_/, 'flanneld reads FLANNELD_ETCD_* (with a D); this is likely a typo'],
   [/^ETCDCTL_(PEERS|ENDPOINT|CA_FILE|CERT_FILE|KEY_FILE|USERNAME)$/, 'an etcdctl v2-era name'],
 ];
@@ -140,8 +146,10 @@ function normaliseEndpoint(text: string, source: SettingSource): string {
   const match = ENDPOINT.exec(candidate);
   const port = match ? Number(match[3]) : 0;
   if (!match || port < 1 || port > 65535) {
+    // Credentials in a URL (`http://root:secret@host:2379`) must not reach the message.
+    const shown = text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?.*@/, '$1***@');
     throw usageError(
-      `endpoint ${JSON.stringify(text)} from ${describe(source)} is not valid; ` +
+      `endpoint ${JSON.stringify(shown)} from ${describe(source)} is not valid; ` +
         'expected http://HOST:PORT or https://HOST:PORT',
     );
   }

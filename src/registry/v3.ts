@@ -99,11 +99,13 @@ function prefixEnd(prefix: Buffer): Buffer {
   return Buffer.from([0]);
 }
 
-// Lease ids are 64-bit: a JS number would corrupt them, so they travel as strings.
+// Lease ids are 64-bit: a JS number would corrupt them, so they travel as strings, in hex
+// padded to 16 digits as etcdctl prints them (`lease list`, `lease timetolive`).
 export function decimalToHex(decimal: string): string {
-  return BigInt(decimal).toString(16);
+  return BigInt.asUintN(64, BigInt(decimal)).toString(16).padStart(16, '0');
 }
 
+/** etcd's lease id field is a signed int64, so ids from 8000000000000000 up wrap negative. */
 export function hexToDecimal(hex: string): string {
-  return BigInt(`0x${hex}`).toString(10);
+  return BigInt.asIntN(64, BigInt(`0x${hex}`)).toString(10);
 }

@@ -20,6 +20,8 @@ export interface EtcdServer {
 export interface StartEtcdOptions {
   enableV2?: boolean;
   extraArgs?: string[];
+  /** Leave etcd running when this process exits (`npm run demo -- --keep`); stop() still works. */
+  keepAfterExit?: boolean;
 }
 
 const ETCD_BINARY = 'etcd';
@@ -114,6 +116,8 @@ async function startEtcdOnce(options: StartEtcdOptions): Promise<StartOutcome> {
       cwd: dataDir,
       env: etcdEnvironment(),
       stdio: ['ignore', logFd, logFd],
+      // Its own process group, so a Ctrl-C meant for the demo does not reach a kept etcd.
+      detached: options.keepAfterExit === true,
     });
   } finally {
     // The child holds its own copy of the descriptor.
@@ -131,7 +135,7 @@ async function startEtcdOnce(options: StartEtcdOptions): Promise<StartOutcome> {
   }
 
   const pid = child.pid as number;
-  runningEtcds.set(pid, dataDir);
+  if (options.keepAfterExit !== true) runningEtcds.set(pid, dataDir);
   child.once('exit', () => runningEtcds.delete(pid));
   // A test that forgets stop() must not hang on this handle; the exit hook still kills etcd.
   child.unref();

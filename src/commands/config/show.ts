@@ -1,0 +1,54 @@
+import { FlanctlCommand } from '../../base-command.js';
+import { parseSubnetKeyName } from '../../domain/subnet-key.js';
+import { planUsage } from '../../domain/network-config.js';
+import { FlanctlError, notFoundError } from '../../errors.js';
+import { jsonFlag } from '../../flags.js';
+import { type ConfigReport, configDocument, configText } from '../../output/views/config.js';
+import { networkPaths, readConfig } from '../../registry/network.js';
+
+export default class ConfigShow extends FlanctlCommand {
+  static override summary = "Show the network config as stored and with flannel's defaults applied";
+
+  static override description =
+    'Prints <prefix>/config, the effective SubnetLen/SubnetMin/SubnetMax flanneld derives from ' +
+    'it, how many subnets fit and how many are used. Exits 3 when flanneld would refuse it.';
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --prefix /kube-centos/network --json',
+  ];
+
+  static override flags = { json: jsonFlag };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(ConfigShow);
+    const settings = this.connectionSettings(flags);
+    const paths = networkPaths(settings.prefix.value);
+
+    const backend = await this.registry(settings);
+    const state = await readConfig(backend, paths);
+    if (state.text === undefined) {
+      throw notFoundError(`no network config at ${paths.configKey}`);
+    }
+
+    const listing = await backend.listSubnets(paths.subnetsDir);
+    const keys = listing.subnets.map((stored) => ({
+      parsed: parseSubnetKeyName(stored.name),
+      reserved: stored.leaseId === null,
+    }));
+    const plans = [state.config?.ipv4, state.config?.ipv6].flatMap((plan) => {
+      if (!plan) return [];
+      const subnets = keys.map(({ parsed, reserved }) => ({
+        subnet: parsed.ok ? (plan.family === 4 ? parsed.key.ipv4 : parsed.key.ipv6) : undefined,
+        reserved,
+      }));
+      return [{ plan, usage: planUsage(plan, subnets) }];
+    });
+
+    const report: ConfigReport = { key: paths.configKey, state, plans };
+    this.writeOut(flags.json ? `${configDocument(report)}\n` : configText(report));
+    if (state.problems.length > 0) {
+      throw new FlanctlError('problems', `flanneld would refuse the config at ${paths.configKey}`);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// `config show` output. Pure.
+import { formatCidr } from '../../domain/cidr.js';
+import { type AddressPlan, type PlanUsage, describeBounds } from '../../domain/network-config.js';
+import type { ConfigState } from '../../registry/network.js';
+
+export interface PlanReport {
+  readonly plan: AddressPlan;
+  readonly usage: PlanUsage;
+}
+
+export interface ConfigReport {
+  readonly key: string;
+  readonly state: ConfigState;
+  readonly plans: PlanReport[];
+}
+
+export function configDocument(report: ConfigReport): string {
+  const { state } = report;
+  return JSON.stringify({
+    key: report.key,
+    stored: state.text ?? null,
+    valid: state.problems.length === 0,
+    problems: state.problems.map((problem) => ({
+      field: problem.field,
+      value: problem.value,
+      message: problem.message,
+    })),
+    backendType: state.config?.backendType ?? null,
+    effective: report.plans.map(({ plan, usage }) => ({
+      family: plan.family === 4 ? 'ipv4' : 'ipv6',
+      network: formatCidr(plan.network),
+      subnetLen: plan.subnetLen,
+      subnetMin: describeBounds(plan).min,
+      subnetMax: describeBounds(plan).max,
+      defaulted: plan.defaulted,
+      // Capacity can exceed 2^53 for IPv6 plans, so counts that can are strings.
+      capacity: usage.capacity.toString(),
+      used: usage.used,
+      reserved: usage.reserved,
+      free: usage.free.toString(),
+    })),
+  });
+}
+
+export function configText(report: ConfigReport): string {
+  const { state } = report;
+  const lines = [`Key:      ${report.key}`, `Stored:   ${state.text ?? ''}`];
+  lines.push(`Valid:    ${state.problems.length === 0 ? 'yes' : 'no'}`);
+  for (const problem of state.problems) lines.push(`  problem: ${problem.message}`);
+  if (state.config) lines.push(`Backend:  ${state.config.backendType}`);
+
+  for (const { plan, usage } of report.plans) {
+    const label = plan.family === 4 ? 'IPv4' : 'IPv6';
+    const bounds = describeBounds(plan);
+    const marked = (name: 'SubnetLen' | 'SubnetMin' | 'SubnetMax', value: string) =>
+      plan.defaulted.includes(name) ? `${value} (default)` : value;
+    lines.push(
+      `${label} network:  ${formatCidr(plan.network)}`,
+      `  SubnetLen:   ${marked('SubnetLen', String(plan.subnetLen))}`,
+      `  SubnetMin:   ${marked('SubnetMin', bounds.min)}`,
+      `  SubnetMax:   ${marked('SubnetMax', bounds.max)}`,
+      `  Subnets:     ${usage.capacity} (used ${usage.used}, of which reserved ` +
+        `${usage.reserved}; free ${usage.free})`,
+    );
+  }
+
+  return lines.join('\n') + '\n';
+}
