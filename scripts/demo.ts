@@ -62,7 +62,9 @@ async function main(): Promise<void> {
   try {
     await seedState(etcd.endpoint, sampleNetwork());
     const command = ['leases', 'ls', '--endpoints', etcd.endpoint];
-    process.stderr.write(`demo: etcd ${etcd.endpoint} (pid ${etcd.pid}); flanctl ${command.join(' ')}\n\n`);
+    process.stderr.write(
+      `demo: etcd ${etcd.endpoint} (pid ${etcd.pid}); flanctl ${command.join(' ')}\n\n`,
+    );
     const result = spawnSync(process.execPath, [path.join(repoRoot(), 'bin/run.js'), ...command], {
       stdio: 'inherit',
     });

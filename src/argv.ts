@@ -38,5 +38,7 @@ export function hoistGlobalFlags(argv: readonly string[]): string[] {
 
 function splitFlag(token: string): [string, string | undefined] {
   const equals = token.indexOf('=');
-  return equals < 0 ? [token.slice(2), undefined] : [token.slice(2, equals), token.slice(equals + 1)];
+  return equals < 0
+    ? [token.slice(2), undefined]
+    : [token.slice(2, equals), token.slice(equals + 1)];
 }

@@ -91,7 +91,9 @@ export abstract class FlanctlCommand extends Command {
     process.stdout.write(text);
   }
 
-  override async catch(error: Error & { oclif?: { exit?: number }; code?: string }): Promise<unknown> {
+  override async catch(
+    error: Error & { oclif?: { exit?: number }; code?: string },
+  ): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
 
     if (error instanceof FlanctlError) {

@@ -39,9 +39,7 @@ export function renewMarginSeconds(text: string | undefined): number {
 
   const seconds = durationSeconds('--renew-margin', text);
   if (seconds < MIN_MARGIN_SECONDS || seconds > MAX_MARGIN_SECONDS) {
-    throw usageError(
-      `--renew-margin ${text} is outside flanneld's range; expected 1m to 23h59m`,
-    );
+    throw usageError(`--renew-margin ${text} is outside flanneld's range; expected 1m to 23h59m`);
   }
 
   return seconds;
@@ -49,6 +47,7 @@ export function renewMarginSeconds(text: string | undefined): number {
 
 export function durationSeconds(flag: string, text: string): number {
   const ms = parseDurationMs(text);
-  if (ms === undefined) throw usageError(`${flag} ${JSON.stringify(text)} is not valid; expected ${DURATION_FORMS}`);
+  if (ms === undefined)
+    throw usageError(`${flag} ${JSON.stringify(text)} is not valid; expected ${DURATION_FORMS}`);
   return Math.floor(ms / 1000);
 }

@@ -28,9 +28,7 @@ const PREFIX_TEXT = /^\d{1,3}$/;
 /** Parses one address (no prefix, no zone). Undefined when it is not a valid address. */
 export function parseIp(text: string): IpAddress | undefined {
   if (IPV4_TEXT.test(text)) {
-    return Address4.isValid(text)
-      ? { family: 4, value: new Address4(text).bigInt() }
-      : undefined;
+    return Address4.isValid(text) ? { family: 4, value: new Address4(text).bigInt() } : undefined;
   }
 
   if (text.includes(':') && IPV6_TEXT.test(text) && Address6.isValid(text)) {

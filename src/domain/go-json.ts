@@ -8,7 +8,10 @@ export function isJsonObject(value: unknown): value is JsonObject {
 }
 
 /** The value Go would decode into field `name`, and the key it came from. */
-export function goField(object: JsonObject, name: string): { key: string; value: unknown } | undefined {
+export function goField(
+  object: JsonObject,
+  name: string,
+): { key: string; value: unknown } | undefined {
   if (Object.hasOwn(object, name)) return { key: name, value: object[name] };
 
   const lower = name.toLowerCase();

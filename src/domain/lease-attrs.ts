@@ -45,7 +45,10 @@ export function parseLeaseValue(value: string): ParsedLeaseValue {
   }
 
   const publicIPv6 = goField(object, 'PublicIPv6')?.value ?? null;
-  if (publicIPv6 !== null && (typeof publicIPv6 !== 'string' || parseIp(publicIPv6)?.family !== 6)) {
+  if (
+    publicIPv6 !== null &&
+    (typeof publicIPv6 !== 'string' || parseIp(publicIPv6)?.family !== 6)
+  ) {
     return {
       ok: false,
       reason: `PublicIPv6 ${JSON.stringify(publicIPv6)} is not an IPv6 address`,

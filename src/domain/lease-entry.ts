@@ -28,7 +28,12 @@ export type LeaseType = 'lease' | 'reservation';
  * renewing; expired: etcd reports a negative remaining TTL but kept the key; lease-missing:
  * the key names a lease etcd no longer knows (TimeToLive answers -1).
  */
-export type LeaseStatus = 'reservation' | 'active' | 'renewal-overdue' | 'expired' | 'lease-missing';
+export type LeaseStatus =
+  | 'reservation'
+  | 'active'
+  | 'renewal-overdue'
+  | 'expired'
+  | 'lease-missing';
 
 export interface LeaseEntry extends StoredSubnet {
   readonly subnet: SubnetKey;

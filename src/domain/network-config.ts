@@ -91,7 +91,11 @@ function readBool(raw: JsonObject, name: string, fallback: boolean, problems: Co
   if (value === undefined || value === null) return fallback;
   if (typeof value === 'boolean') return value;
 
-  problems.push({ field: name, value: JSON.stringify(value), message: `${name} must be true or false` });
+  problems.push({
+    field: name,
+    value: JSON.stringify(value),
+    message: `${name} must be true or false`,
+  });
   return fallback;
 }
 

@@ -113,7 +113,8 @@ export function parseSubnetSelector(input: string, subnetsDir: string): ParsedSe
   if (text.includes('/') || dashForm) {
     const cidrText = dashForm ? `${dashForm[1]}/${dashForm[2]}` : text;
     const cidr = parseCidr(cidrText);
-    if (!cidr) return { ok: false, reason: `${text} is not a valid CIDR; expected ${SELECTOR_FORMS}` };
+    if (!cidr)
+      return { ok: false, reason: `${text} is not a valid CIDR; expected ${SELECTOR_FORMS}` };
 
     const network = networkOf(cidr);
     const selector: SubnetSelector = hasHostBits(cidr)

@@ -185,7 +185,12 @@ export class EtcdClient {
       );
     }
 
-    return new FlanctlError('unexpected', `etcd call failed: ${firstLine(error)}`, undefined, cause);
+    return new FlanctlError(
+      'unexpected',
+      `etcd call failed: ${firstLine(error)}`,
+      undefined,
+      cause,
+    );
   }
 }
 

@@ -46,9 +46,7 @@ function connectOnce(endpoint: Endpoint, timeoutMs: number): Promise<string | un
     const timer = setTimeout(() => finish(`no answer within ${timeoutMs}ms`), timeoutMs);
 
     socket.once('connect', () => finish(undefined));
-    socket.once('error', (error: NodeJS.ErrnoException) =>
-      finish(describeSocketError(error)),
-    );
+    socket.once('error', (error: NodeJS.ErrnoException) => finish(describeSocketError(error)));
     socket.connect(endpoint.port, endpoint.host);
   });
 }
@@ -82,10 +80,12 @@ export async function diagnoseUnavailable(
     const outcome = await handshake(endpoint, settings, timeoutMs);
 
     if (endpoint.secure && !outcome.ok && outcome.code !== 'ECONNREFUSED') {
-      return new FlanctlError('denied', `TLS to ${url} failed: ${tlsReason(outcome)}`, tlsHint(
-        outcome,
-        settings,
-      ), cause);
+      return new FlanctlError(
+        'denied',
+        `TLS to ${url} failed: ${tlsReason(outcome)}`,
+        tlsHint(outcome, settings),
+        cause,
+      );
     }
 
     if (!endpoint.secure && outcome.ok) {

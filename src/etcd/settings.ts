@@ -127,7 +127,9 @@ function parseEndpoints(setting: Resolved<string>): string[] {
     .filter((part) => part !== '')
     .map((part) => normaliseEndpoint(part, setting.source));
   if (endpoints.length === 0) {
-    throw usageError(`no endpoint in ${describe(setting.source)}; expected e.g. ${DEFAULTS.endpoints}`);
+    throw usageError(
+      `no endpoint in ${describe(setting.source)}; expected e.g. ${DEFAULTS.endpoints}`,
+    );
   }
 
   const schemes = new Set(endpoints.map((endpoint) => endpoint.split(':')[0]));

@@ -5,7 +5,11 @@ import {
   type SubnetProblem,
   interpretSubnets,
 } from '../domain/lease-entry.js';
-import { type ConfigProblem, type NetworkConfig, parseNetworkConfig } from '../domain/network-config.js';
+import {
+  type ConfigProblem,
+  type NetworkConfig,
+  parseNetworkConfig,
+} from '../domain/network-config.js';
 import type { RegistryBackend } from './backend.js';
 
 export interface NetworkPaths {
@@ -40,7 +44,10 @@ export interface ReadOptions {
   readonly renewMarginSeconds: number;
 }
 
-export async function readConfig(backend: RegistryBackend, paths: NetworkPaths): Promise<ConfigState> {
+export async function readConfig(
+  backend: RegistryBackend,
+  paths: NetworkPaths,
+): Promise<ConfigState> {
   const stored = await backend.readValue(paths.configKey);
   if (!stored) return { problems: [] };
 

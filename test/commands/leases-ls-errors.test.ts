@@ -180,7 +180,10 @@ describe('flanctl leases ls errors', () => {
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const document = parseDocument(result.stdout);
-      assert.deepEqual(document.leases.map((lease) => lease.subnet), ['10.9.5.0/24']);
+      assert.deepEqual(
+        document.leases.map((lease) => lease.subnet),
+        ['10.9.5.0/24'],
+      );
       assert.ok(result.stderr.includes(`${prefix}/config`), `no config warning: ${result.stderr}`);
     });
   });

@@ -137,8 +137,10 @@ function durationSeconds(text: string): number {
 
 function assertTtlNear(actual: number | null, seeded: number, what: string): void {
   assert.ok(
-    actual !== null && Number.isInteger(actual)
-      && actual <= seeded && actual >= seeded - TTL_SLACK_SECONDS,
+    actual !== null &&
+      Number.isInteger(actual) &&
+      actual <= seeded &&
+      actual >= seeded - TTL_SLACK_SECONDS,
     `${what}: remaining TTL ${actual} is not within ${TTL_SLACK_SECONDS}s below ${seeded}`,
   );
 }
@@ -544,10 +546,12 @@ describe('flanctl leases ls', () => {
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const table = parseTable(result.stdout);
-      assert.deepEqual(
-        subnets(table),
-        ['10.5.10.0/24', '10.5.11.0/24', '10.5.12.0/25', '10.6.1.0/24'],
-      );
+      assert.deepEqual(subnets(table), [
+        '10.5.10.0/24',
+        '10.5.11.0/24',
+        '10.5.12.0/25',
+        '10.6.1.0/24',
+      ]);
       for (const subnet of misfits) {
         assert.match(rowFor(table, subnet).NOTES, /incompatible/i, `${subnet} is not marked`);
       }
@@ -642,8 +646,13 @@ describe('flanctl leases ls', () => {
     test('a password given in --user never appears, even with --debug', async () => {
       const flagSecret = 'flag-only-secret-1234';
       const result = await runCli([
-        'leases', 'ls', '--endpoints', `http://${closedEndpoint}`,
-        '--user', `flannel:${flagSecret}`, '--debug',
+        'leases',
+        'ls',
+        '--endpoints',
+        `http://${closedEndpoint}`,
+        '--user',
+        `flannel:${flagSecret}`,
+        '--debug',
       ]);
 
       assert.equal(result.code, 6, `stderr: ${result.stderr}`);
@@ -660,12 +669,13 @@ describe('flanctl leases ls', () => {
   describe('filters and orders on a small network', () => {
     const prefix = testPrefix('filters');
     const subnetKey = (name: string) => `${prefix}/subnets/${name}`;
-    const value = (publicIP: string, backend: string) => JSON.stringify({
-      PublicIP: publicIP,
-      PublicIPv6: null,
-      BackendType: backend,
-      BackendData: null,
-    });
+    const value = (publicIP: string, backend: string) =>
+      JSON.stringify({
+        PublicIP: publicIP,
+        PublicIPv6: null,
+        BackendType: backend,
+        BackendData: null,
+      });
 
     before(async () => {
       await seedState(etcd.endpoint, [
@@ -733,7 +743,10 @@ describe('flanctl leases ls', () => {
         const json = await ls(etcd.endpoint, prefix, [...args, '--json']);
 
         assert.equal(json.code, 0, `stderr: ${json.stderr}`);
-        assert.deepEqual(parseDocument(json.stdout).leases.map((lease) => lease.subnet), rows);
+        assert.deepEqual(
+          parseDocument(json.stdout).leases.map((lease) => lease.subnet),
+          rows,
+        );
       });
     }
 

@@ -62,8 +62,11 @@ function findPackageRoot(startDir: string): string | undefined {
 function isFlanctlPackage(packageJsonPath: string): boolean {
   try {
     const manifest: unknown = JSON.parse(fs.readFileSync(packageJsonPath, 'utf8'));
-    return typeof manifest === 'object' && manifest !== null
-      && (manifest as { name?: unknown }).name === PACKAGE_NAME;
+    return (
+      typeof manifest === 'object' &&
+      manifest !== null &&
+      (manifest as { name?: unknown }).name === PACKAGE_NAME
+    );
   } catch {
     return false;
   }
@@ -134,11 +137,13 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
     child.once('close', (exitCode, signal) => {
       clearTimeout(timer);
       if (timedOut) {
-        reject(new Error(
-          `flanctl ${JSON.stringify(args)} timed out after ${timeoutMs} ms and was killed;`
-            + ` stdout so far: ${JSON.stringify(stdout.slice(-500))},`
-            + ` stderr so far: ${JSON.stringify(stderr.slice(-500))}`,
-        ));
+        reject(
+          new Error(
+            `flanctl ${JSON.stringify(args)} timed out after ${timeoutMs} ms and was killed;` +
+              ` stdout so far: ${JSON.stringify(stdout.slice(-500))},` +
+              ` stderr so far: ${JSON.stringify(stderr.slice(-500))}`,
+          ),
+        );
         return;
       }
       resolve({ code: exitCode ?? signalExitCode(signal), stdout, stderr });

@@ -149,9 +149,10 @@ async function startEtcdOnce(options: StartEtcdOptions): Promise<StartOutcome> {
   const logTail = await readLogTail(logPath);
   await server.stop();
   const portTaken = readiness === 'exited' && /address already in use/i.test(logTail);
-  const reason = readiness === 'exited'
-    ? `etcd exited before becoming healthy (${describeExit(child)})`
-    : `etcd did not report healthy at ${endpoint}/health within ${READY_TIMEOUT_MS} ms`;
+  const reason =
+    readiness === 'exited'
+      ? `etcd exited before becoming healthy (${describeExit(child)})`
+      : `etcd did not report healthy at ${endpoint}/health within ${READY_TIMEOUT_MS} ms`;
   return {
     kind: 'failed',
     portTaken,
@@ -233,8 +234,9 @@ async function reportsHealthy(endpoint: string): Promise<boolean> {
       signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS),
     });
     const body: unknown = await response.json();
-    return typeof body === 'object' && body !== null
-      && (body as { health?: unknown }).health === 'true';
+    return (
+      typeof body === 'object' && body !== null && (body as { health?: unknown }).health === 'true'
+    );
   } catch {
     // Refused connections and half-started servers are expected while etcd boots.
     return false;

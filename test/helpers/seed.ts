@@ -135,8 +135,8 @@ function planPuts(entries: SeedEntry[], options: SeedOptions): PutPlan[] {
 
     if (!Number.isInteger(entry.ttl) || entry.ttl <= 0) {
       throw new Error(
-        `cannot seed ${entry.key}: ttl ${entry.ttl} cannot be built in a real etcd`
-          + ' (a lease needs a positive whole number of seconds); skip this entry',
+        `cannot seed ${entry.key}: ttl ${entry.ttl} cannot be built in a real etcd` +
+          ' (a lease needs a positive whole number of seconds); skip this entry',
       );
     }
 
@@ -160,8 +160,8 @@ function planPuts(entries: SeedEntry[], options: SeedOptions): PutPlan[] {
     // One etcd lease has one TTL; a case that says otherwise cannot be reproduced.
     if (known.ttlSeconds !== entry.ttl) {
       throw new Error(
-        `cannot seed ${entry.key}: lease ${hexId} is listed with ttl ${known.ttlSeconds}`
-          + ` and ${entry.ttl}; keys sharing a lease share its TTL`,
+        `cannot seed ${entry.key}: lease ${hexId} is listed with ttl ${known.ttlSeconds}` +
+          ` and ${entry.ttl}; keys sharing a lease share its TTL`,
       );
     }
     return { key, value, lease: known };
@@ -205,8 +205,8 @@ async function grantLease(client: Etcd3, lease: LeasePlan): Promise<string> {
   } catch (error) {
     const message = (error as Error).message;
     const hint = /lease already exists/i.test(message)
-      ? ' (lease ids are global in an etcd: seeding the same case twice into one server needs'
-        + ' a fresh server, or the first copy revoked)'
+      ? ' (lease ids are global in an etcd: seeding the same case twice into one server needs' +
+        ' a fresh server, or the first copy revoked)'
       : '';
     throw new Error(
       `cannot grant ${lease.description} with TTL ${lease.ttlSeconds}: ${message}${hint}`,

@@ -2,9 +2,21 @@ import { Flags } from '@oclif/core';
 
 import { FlanctlCommand } from '../../base-command.js';
 import { parseIp } from '../../domain/cidr.js';
-import { type LeaseFilter, SORT_KEYS, type SortKey, filterLeases, sortLeases } from '../../domain/lease-filter.js';
+import {
+  type LeaseFilter,
+  SORT_KEYS,
+  type SortKey,
+  filterLeases,
+  sortLeases,
+} from '../../domain/lease-filter.js';
 import { usageError } from '../../errors.js';
-import { durationSeconds, outputFlags, outputFormat, renewMarginFlag, renewMarginSeconds } from '../../flags.js';
+import {
+  durationSeconds,
+  outputFlags,
+  outputFormat,
+  renewMarginFlag,
+  renewMarginSeconds,
+} from '../../flags.js';
 import { renderLeaseList } from '../../output/views/lease-list.js';
 import { styleFor } from '../../output/style.js';
 import { findOtherPrefixes, readNetwork } from '../../registry/network.js';
@@ -89,7 +101,8 @@ function leaseFilter(flags: {
   const within = flags['expiring-within'];
   return {
     type: flags.reservations ? 'reservation' : flags.leases ? 'lease' : undefined,
-    expiringWithinSeconds: within === undefined ? undefined : durationSeconds('--expiring-within', within),
+    expiringWithinSeconds:
+      within === undefined ? undefined : durationSeconds('--expiring-within', within),
     publicIP,
     backend: flags.backend,
   };

@@ -94,10 +94,7 @@ describe('parseLeaseValue: accepted values', () => {
   test('has no VTEP MAC for backends that write other data', () => {
     const parsed = attrs('{"PublicIP":"192.0.2.1","BackendType":"udp","BackendData":null}');
     assert.equal(parsed.vtepMac, null);
-    assert.equal(
-      attrs('{"PublicIP":"192.0.2.1","BackendData":{"VtepMAC":7}}').vtepMac,
-      null,
-    );
+    assert.equal(attrs('{"PublicIP":"192.0.2.1","BackendData":{"VtepMAC":7}}').vtepMac, null);
     assert.equal(attrs('{"PublicIP":"192.0.2.1","BackendData":"x"}').vtepMac, null);
   });
 

@@ -110,7 +110,10 @@ describe('interpretSubnets: the C01 network', () => {
   });
 
   test('has no misfits when no config is given', () => {
-    assert.deepEqual(entries.map((entry) => entry.misfits), [[], [], []]);
+    assert.deepEqual(
+      entries.map((entry) => entry.misfits),
+      [[], [], []],
+    );
   });
 });
 

@@ -148,7 +148,10 @@ describe('subnetText', () => {
 describe('compareSubnetKeys', () => {
   test('orders by address, not by string (10.5.9.0 before 10.5.52.0)', () => {
     const names = ['10.5.52.0-24', '10.5.1.0-24', '10.5.9.0-24'];
-    const sorted = names.map(key).sort(compareSubnetKeys).map((k) => k.name);
+    const sorted = names
+      .map(key)
+      .sort(compareSubnetKeys)
+      .map((k) => k.name);
     assert.deepEqual(sorted, ['10.5.1.0-24', '10.5.9.0-24', '10.5.52.0-24']);
   });
 
@@ -196,8 +199,17 @@ describe('compareSubnetKeys', () => {
       '10.5.34.0-24&fc00:0:0:23::-64',
       '10.5.52.0-24',
     ];
-    assert.deepEqual([...keys].sort(compareSubnetKeys).map((k) => k.name), expected);
-    assert.deepEqual([...keys].reverse().sort(compareSubnetKeys).map((k) => k.name), expected);
+    assert.deepEqual(
+      [...keys].sort(compareSubnetKeys).map((k) => k.name),
+      expected,
+    );
+    assert.deepEqual(
+      [...keys]
+        .reverse()
+        .sort(compareSubnetKeys)
+        .map((k) => k.name),
+      expected,
+    );
   });
 });
 
@@ -262,10 +274,7 @@ describe('parseSubnetSelector', () => {
     const parsed = selector('10.5.1.1/24');
     assert.notEqual(parsed.kind, 'key-name');
     assert.equal(selectorMatches(parsed, key('10.5.1.0-24')), true);
-    assert.equal(
-      parsed.kind === 'cidr' ? formatSubnetKeyName(parsed.cidr) : '',
-      '10.5.1.0-24',
-    );
+    assert.equal(parsed.kind === 'cidr' ? formatSubnetKeyName(parsed.cidr) : '', '10.5.1.0-24');
   });
 
   test('reads a bare IPv4 address as an address selector', () => {
@@ -331,7 +340,10 @@ describe('parseSubnetSelector', () => {
   });
 
   test('rejects a dash form that is not a valid key', () => {
-    assert.equal(rejection('10.5.1.0-33'), `10.5.1.0-33 is not a valid CIDR; expected ${SELECTOR_FORMS}`);
+    assert.equal(
+      rejection('10.5.1.0-33'),
+      `10.5.1.0-33 is not a valid CIDR; expected ${SELECTOR_FORMS}`,
+    );
     assert.equal(
       rejection('10.5.1.0-33&fc00::-64'),
       '10.5.1.0-33&fc00::-64: invalid IPv4 subnet 10.5.1.0/33 in key',

@@ -263,10 +263,7 @@ describe('resolveSettings: user and password', () => {
   });
 
   test('lets an explicit password variable win over the one after the colon', () => {
-    const settings = resolveSettings(
-      { user: 'root:embedded' },
-      { ETCDCTL_PASSWORD: 'from-env' },
-    );
+    const settings = resolveSettings({ user: 'root:embedded' }, { ETCDCTL_PASSWORD: 'from-env' });
     assert.deepEqual(settings.password, { value: 'from-env', source: 'env ETCDCTL_PASSWORD' });
   });
 

@@ -32,7 +32,13 @@ describe('renderColumns', () => {
   });
 
   test('does not pad the last column', () => {
-    const output = renderColumns(['A', 'NOTES'], [['x', 'renewal overdue'], ['y', 'z']]);
+    const output = renderColumns(
+      ['A', 'NOTES'],
+      [
+        ['x', 'renewal overdue'],
+        ['y', 'z'],
+      ],
+    );
     for (const line of output.split('\n')) assert.equal(line, line.trimEnd());
     assert.equal(output, 'A   NOTES\nx   renewal overdue\ny   z\n');
   });
