@@ -19,6 +19,11 @@ export interface StoredSubnet {
 export interface LeaseTtl {
   readonly ttl: number;
   readonly grantedTtl: number;
+  /**
+   * Epoch ms when etcd answered; expiry is counted from here, since in a large network the
+   * first answers arrive seconds before the last. Defaults to the context's nowMs.
+   */
+  readonly answeredAtMs?: number;
 }
 
 export type LeaseType = 'lease' | 'reservation';
@@ -110,7 +115,8 @@ export function interpretSubnets(
       status,
       ttlSeconds: record.leaseId === null ? null : (answer?.ttl ?? null),
       grantedTtlSeconds: knownTtl ? (answer?.grantedTtl ?? null) : null,
-      expiresAtMs: knownTtl && answer ? context.nowMs + answer.ttl * 1000 : null,
+      expiresAtMs:
+        knownTtl && answer ? (answer.answeredAtMs ?? context.nowMs) + answer.ttl * 1000 : null,
       misfits: context.config ? misfitReasons(parsedKey.key, context.config) : [],
     });
   }

@@ -45,7 +45,8 @@ export class V3Backend implements RegistryBackend {
       while (next < pending.length) {
         const id = pending[next++];
         const answer = await this.client.leaseTimeToLive(hexToDecimal(id));
-        answers.set(id, { ttl: answer.ttl, grantedTtl: answer.grantedTtl });
+        const answeredAtMs = Date.now();
+        answers.set(id, { ttl: answer.ttl, grantedTtl: answer.grantedTtl, answeredAtMs });
       }
     };
 
@@ -56,7 +57,7 @@ export class V3Backend implements RegistryBackend {
 
   async leaseDetails(leaseId: string): Promise<LeaseDetails> {
     const answer = await this.client.leaseTimeToLive(hexToDecimal(leaseId), true);
-    return { ttl: answer.ttl, grantedTtl: answer.grantedTtl, keys: answer.keys };
+    return { ...answer, answeredAtMs: Date.now() };
   }
 
   async sampleKeys(limit: number): Promise<string[]> {

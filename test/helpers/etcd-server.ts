@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,11 +18,26 @@ export interface EtcdServer {
   stop(): Promise<void>;
 }
 
+export interface EtcdTlsOptions {
+  /** Server certificate and key etcd presents on its client URL, which becomes https://. */
+  certFile: string;
+  keyFile: string;
+  /** CA etcd trusts for client certificates (`--trusted-ca-file`). */
+  caFile?: string;
+  /** Refuse clients without a certificate signed by caFile (`--client-cert-auth`). */
+  clientCertAuth?: boolean;
+  /** Certificate and key the readiness probe presents; required with clientCertAuth. */
+  probeCertFile?: string;
+  probeKeyFile?: string;
+}
+
 export interface StartEtcdOptions {
   enableV2?: boolean;
   extraArgs?: string[];
   /** Leave etcd running when this process exits (`npm run demo -- --keep`); stop() still works. */
   keepAfterExit?: boolean;
+  /** Serve the client URL over https with these files; plain http when absent. */
+  tls?: EtcdTlsOptions;
 }
 
 const ETCD_BINARY = 'etcd';
@@ -53,11 +69,14 @@ export function freePort(): Promise<number> {
 }
 
 export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdServer> {
+  checkTlsOptions(options.tls);
+  // Read before anything is spawned, so a missing file cannot leave an etcd behind.
+  const probeIdentity = options.tls ? readProbeIdentity(options.tls) : undefined;
   installExitHooks();
 
   const failures: string[] = [];
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    const outcome = await startEtcdOnce(options);
+    const outcome = await startEtcdOnce(options, probeIdentity);
     if (outcome.kind === 'started') {
       return outcome.server;
     }
@@ -76,7 +95,10 @@ type StartOutcome =
   | { kind: 'started'; server: EtcdServer }
   | { kind: 'failed'; portTaken: boolean; message: string };
 
-async function startEtcdOnce(options: StartEtcdOptions): Promise<StartOutcome> {
+async function startEtcdOnce(
+  options: StartEtcdOptions,
+  probeIdentity: ProbeIdentity | undefined,
+): Promise<StartOutcome> {
   const clientPort = await freePort();
   let peerPort = await freePort();
   while (peerPort === clientPort) {
@@ -87,7 +109,7 @@ async function startEtcdOnce(options: StartEtcdOptions): Promise<StartOutcome> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flanctl-etcd-'));
   const etcdDataDir = path.join(dataDir, 'etcd');
   const logPath = path.join(dataDir, 'etcd.log');
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const endpoint = `${options.tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const memberName = 'flanctl-test';
 
@@ -106,6 +128,7 @@ async function startEtcdOnce(options: StartEtcdOptions): Promise<StartOutcome> {
     '--logger=zap',
     '--log-outputs=stderr',
     ...(options.enableV2 === true ? ['--enable-v2=true'] : []),
+    ...tlsArgs(options.tls),
     ...(options.extraArgs ?? []),
   ];
 
@@ -141,7 +164,7 @@ async function startEtcdOnce(options: StartEtcdOptions): Promise<StartOutcome> {
   child.unref();
 
   const server = makeServer(child, pid, endpoint, clientPort, dataDir);
-  const readiness = await waitUntilHealthy(child, endpoint);
+  const readiness = await waitUntilHealthy(child, endpoint, probeIdentity);
   if (readiness === 'healthy') {
     return { kind: 'started', server };
   }
@@ -209,6 +232,7 @@ async function stopChild(child: ChildProcess, pid: number): Promise<void> {
 async function waitUntilHealthy(
   child: ChildProcess,
   endpoint: string,
+  probeIdentity: ProbeIdentity | undefined,
 ): Promise<'healthy' | 'exited' | 'timeout'> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
 
@@ -217,7 +241,7 @@ async function waitUntilHealthy(
       return 'exited';
     }
 
-    if (await reportsHealthy(endpoint)) {
+    if (await reportsHealthy(endpoint, probeIdentity)) {
       // Guards against another process having grabbed the port and answering in etcd's place.
       return hasExited(child) ? 'exited' : 'healthy';
     }
@@ -228,18 +252,104 @@ async function waitUntilHealthy(
   return hasExited(child) ? 'exited' : 'timeout';
 }
 
-async function reportsHealthy(endpoint: string): Promise<boolean> {
+async function reportsHealthy(
+  endpoint: string,
+  probeIdentity: ProbeIdentity | undefined,
+): Promise<boolean> {
   try {
-    const response = await fetch(`${endpoint}/health`, {
-      signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS),
-    });
-    const body: unknown = await response.json();
+    const body = probeIdentity
+      ? await getJsonOverTls(`${endpoint}/health`, probeIdentity)
+      : await getJson(`${endpoint}/health`);
     return (
       typeof body === 'object' && body !== null && (body as { health?: unknown }).health === 'true'
     );
   } catch {
     // Refused connections and half-started servers are expected while etcd boots.
     return false;
+  }
+}
+
+async function getJson(url: string): Promise<unknown> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS) });
+  return response.json();
+}
+
+// What the readiness probe presents to an https etcd: nothing, or a client certificate.
+interface ProbeIdentity {
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+function readProbeIdentity(tls: EtcdTlsOptions): ProbeIdentity {
+  return {
+    cert: tls.probeCertFile === undefined ? undefined : fs.readFileSync(tls.probeCertFile),
+    key: tls.probeKeyFile === undefined ? undefined : fs.readFileSync(tls.probeKeyFile),
+  };
+}
+
+// The probe only asks whether the etcd we spawned is up. Tests give etcd deliberately broken
+// server certificates (expired, naming another host), so it does not verify the server's.
+function getJsonOverTls(url: string, identity: ProbeIdentity): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const request = https.get(
+      url,
+      {
+        ...identity,
+        rejectUnauthorized: false,
+        agent: false,
+        timeout: HEALTH_REQUEST_TIMEOUT_MS,
+      },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('error', reject);
+        response.on('end', () => {
+          try {
+            resolve(JSON.parse(body));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      },
+    );
+    request.once('timeout', () => request.destroy(new Error('health request timed out')));
+    request.once('error', reject);
+  });
+}
+
+function tlsArgs(tls: EtcdTlsOptions | undefined): string[] {
+  if (tls === undefined) {
+    return [];
+  }
+
+  return [
+    `--cert-file=${tls.certFile}`,
+    `--key-file=${tls.keyFile}`,
+    ...(tls.caFile === undefined ? [] : [`--trusted-ca-file=${tls.caFile}`]),
+    ...(tls.clientCertAuth === true ? ['--client-cert-auth=true'] : []),
+  ];
+}
+
+// A mistake here would otherwise show up as etcd "not healthy" after the full ready timeout.
+function checkTlsOptions(tls: EtcdTlsOptions | undefined): void {
+  if (tls === undefined) {
+    return;
+  }
+
+  if (tls.clientCertAuth === true && tls.caFile === undefined) {
+    throw new Error('startEtcd: tls.clientCertAuth needs tls.caFile to verify clients with');
+  }
+  if (tls.clientCertAuth === true && (!tls.probeCertFile || !tls.probeKeyFile)) {
+    throw new Error(
+      'startEtcd: tls.clientCertAuth needs tls.probeCertFile and tls.probeKeyFile, or the' +
+        ' readiness probe is refused',
+    );
+  }
+  if ((tls.probeCertFile === undefined) !== (tls.probeKeyFile === undefined)) {
+    throw new Error('startEtcd: tls.probeCertFile and tls.probeKeyFile go together');
   }
 }
 
