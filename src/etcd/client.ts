@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type * as Etcd3Module from 'etcd3';
 
 import { FlanctlError, usageError } from '../errors.js';
-import { diagnoseUnavailable, probeTcp } from './probe.js';
+import { diagnoseUnavailable, reachableEndpoints } from './probe.js';
 import { type ConnectionSettings, describe } from './settings.js';
 
 export interface RangeRequest {
@@ -51,14 +51,14 @@ export class EtcdClient {
 
   static async connect(settings: ConnectionSettings): Promise<EtcdClient> {
     const credentials = readCredentials(settings);
-    await probeTcp(settings.endpoints.value, settings.dialTimeoutMs.value);
+    const hosts = await reachableEndpoints(settings.endpoints.value, settings.dialTimeoutMs.value);
 
     // etcd3 pulls in gRPC and protobuf; only commands that talk to etcd pay for loading them.
     const etcd = await import('etcd3');
-    const { noop } = await import('cockatiel');
+    const { ConstantBackoff, handleWhen, noop, retry } = await import('cockatiel');
     const deadline = () => ({ deadline: Date.now() + settings.commandTimeoutMs.value });
     const client = new etcd.Etcd3({
-      hosts: settings.endpoints.value,
+      hosts,
       credentials,
       auth: settings.user
         ? {
@@ -68,9 +68,19 @@ export class EtcdClient {
           }
         : undefined,
       defaultCallOptions: deadline,
-      // etcd3's default policy retries each call three times, which multiplies every deadline
-      // and hides which endpoint failed; callers retry whole operations instead.
-      faultHandling: { global: noop, host: () => noop },
+      // etcd3's default policy retries each call three times, which multiplies every deadline.
+      // We only move on to the next endpoint when one refuses the call outright (a member went
+      // down after the probe); a call that timed out is not repeated.
+      faultHandling: {
+        global:
+          hosts.length > 1
+            ? retry(
+                handleWhen((error) => error instanceof etcd.GRPCUnavailableError),
+                { maxAttempts: hosts.length - 1, backoff: new ConstantBackoff(0) },
+              )
+            : noop,
+        host: () => noop,
+      },
       grpcOptions: {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
         'grpc.max_send_message_length': MAX_MESSAGE_BYTES,

@@ -24,13 +24,42 @@ function parseEndpoint(url: string): Endpoint {
   };
 }
 
-/** Resolves once any endpoint accepts a TCP connection; fails within `timeoutMs` otherwise. */
-export async function probeTcp(endpoints: string[], timeoutMs: number): Promise<void> {
-  const attempts = endpoints.map((url) => connectOnce(parseEndpoint(url), timeoutMs));
-  const outcomes = await Promise.all(attempts);
-  if (outcomes.some((outcome) => outcome === undefined)) return;
+// Once one endpoint has answered, the others get this much longer before a run leaves them out.
+const STRAGGLER_GRACE_MS = 50;
 
-  const reasons = endpoints.map((url, index) => `${url}: ${outcomes[index]}`).join('; ');
+/**
+ * The endpoints that accept a TCP connection, in the given order. Resolves shortly after the
+ * first one connects, and fails within `timeoutMs` naming each endpoint's reason when none does.
+ * A member that is down is thus left out of this run instead of failing calls sent to it.
+ */
+export async function reachableEndpoints(
+  endpoints: string[],
+  timeoutMs: number,
+): Promise<string[]> {
+  const outcomes = new Map<string, string | undefined>();
+  const attempts = endpoints.map(async (url) => {
+    outcomes.set(url, await connectOnce(parseEndpoint(url), timeoutMs));
+    return outcomes.get(url);
+  });
+
+  const firstSuccess = new Promise<void>((resolve) => {
+    for (const attempt of attempts) {
+      void attempt.then((reason) => {
+        if (reason === undefined) resolve();
+      });
+    }
+  });
+  const allSettled = Promise.all(attempts).then(() => undefined);
+  await Promise.race([firstSuccess, allSettled]);
+  await Promise.race([
+    allSettled,
+    new Promise((resolve) => setTimeout(resolve, STRAGGLER_GRACE_MS)),
+  ]);
+
+  const reachable = endpoints.filter((url) => outcomes.has(url) && outcomes.get(url) === undefined);
+  if (reachable.length > 0) return reachable;
+
+  const reasons = endpoints.map((url) => `${url}: ${outcomes.get(url)}`).join('; ');
   throw new FlanctlError('unreachable', `cannot connect to etcd (${reasons})`);
 }
 
@@ -65,6 +94,12 @@ function describeSocketError(error: NodeJS.ErrnoException): string {
       return error.code ?? error.message;
   }
 }
+
+// The HTTP/2 connection preface and an empty SETTINGS frame: etcd answers with its SETTINGS.
+const HTTP2_CLIENT_PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+  Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+]);
 
 type HandshakeOutcome = { ok: true } | { ok: false; code: string; message: string };
 
@@ -135,7 +170,10 @@ function handshake(
       timeoutMs,
     );
 
-    socket.once('secureConnect', () => finish({ ok: true }));
+    // Under TLS 1.3 the handshake completes before the server has judged our certificate, so
+    // success means the server's first HTTP/2 bytes, not the handshake alone.
+    socket.once('secureConnect', () => socket.write(HTTP2_CLIENT_PREFACE));
+    socket.once('data', () => finish({ ok: true }));
     socket.once('error', (error: NodeJS.ErrnoException) =>
       finish({ ok: false, code: error.code ?? 'ERROR', message: error.message }),
     );
@@ -157,26 +195,34 @@ function tlsReason(outcome: Exclude<HandshakeOutcome, { ok: true }>): string {
       return `the certificate does not name this host (${outcome.message})`;
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
     case 'EPROTO':
+    case 'ECONNRESET':
       return 'the endpoint does not speak TLS (plain http?)';
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
+    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+      return `the server rejected the client certificate, or wants one (${outcome.code})`;
     default:
       return `${outcome.code}: ${outcome.message}`;
   }
 }
 
 function tlsHint(outcome: Exclude<HandshakeOutcome, { ok: true }>, settings: ConnectionSettings) {
-  if (outcome.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || outcome.code === 'EPROTO') {
+  const reason = tlsReason(outcome);
+  if (reason.startsWith('the endpoint does not speak TLS')) {
     return 'use an http:// endpoint, or check the port';
   }
 
-  if (tlsReason(outcome).startsWith('certificate signed by unknown authority')) {
+  if (reason.startsWith('the server rejected the client certificate')) {
+    return settings.cert
+      ? `check that ${settings.cert.value} is signed by a CA the server trusts`
+      : 'give a client certificate with --cert and --key';
+  }
+
+  if (reason.startsWith('certificate signed by unknown authority')) {
     return settings.cacert
       ? `the CA in ${settings.cacert.value} (from ${describe(settings.cacert.source)}) ` +
           'did not sign the server certificate'
       : 'give the cluster CA with --cacert';
-  }
-
-  if (outcome.message.toLowerCase().includes('certificate required')) {
-    return 'the server wants a client certificate: give --cert and --key';
   }
 
   return undefined;

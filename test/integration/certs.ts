@@ -162,7 +162,7 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
   const caFile = await makeCa(dir, 'ca');
   const otherCaFile = await makeCa(dir, 'other-ca');
 
-  // clientAuth too: etcd dials itself with its server certificate for its HTTP gateway.
+  // serverAuth and clientAuth, so the server pair also works where a client certificate is wanted.
   const serverUsage = 'extendedKeyUsage = serverAuth, clientAuth';
   const server = await signLeaf(
     dir,

@@ -21,6 +21,7 @@ import {
   assertStderrMatches,
   leaseValue,
   ls,
+  stderrLines,
 } from './support.js';
 
 const PREFIX = '/t-tls/coreos.com/network';
@@ -107,6 +108,14 @@ describe('flanctl over TLS', () => {
     const result = await ls(good.endpoint, PREFIX, ['--cacert', pki.caFile]);
 
     assertListed(result, SUBNETS);
+  });
+
+  test('a successful https run writes no foreign lines (such as runtime warnings) on stderr', async () => {
+    const result = await ls(good.endpoint, PREFIX, ['--cacert', pki.caFile]);
+
+    assertListed(result, SUBNETS);
+    const foreign = stderrLines(result).filter((line) => !line.startsWith('flanctl: '));
+    assert.deepEqual(foreign, [], `stderr: ${result.stderr}`);
   });
 
   test('the CA from ETCDCTL_CACERT works like --cacert', async () => {
