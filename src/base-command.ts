@@ -129,9 +129,13 @@ const OCLIF_FILLER = [/^the following errors? occurred:?$/i, /^see more help wit
 function parseErrorReason(message: string): string {
   const reasons = message
     .split('\n')
-    .map((line) => line.trim())
+    .map((line) => line.trim().replace(/\s+/g, ' '))
     .filter((line) => line !== '' && !OCLIF_FILLER.some((filler) => filler.test(line)));
-  return reasons.join('; ') || message.trim();
+  const joined = reasons.reduce(
+    (text, line) => (text === '' ? line : `${text}${text.endsWith(':') ? ' ' : '; '}${line}`),
+    '',
+  );
+  return joined || message.trim();
 }
 
 function stackOf(error: unknown): string {

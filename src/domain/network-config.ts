@@ -44,7 +44,10 @@ export interface NetworkConfig {
 export interface ParsedConfig {
   /** Undefined when the text is not a JSON object; otherwise what could be derived. */
   readonly config?: NetworkConfig;
-  /** Every rule flanneld would refuse the config for; empty when flanneld accepts it. */
+  /**
+   * Every rule flanneld would refuse the config for, and settings that leave no subnet to
+   * allocate; empty when the config is usable.
+   */
   readonly problems: ConfigProblem[];
 }
 
@@ -113,12 +116,15 @@ function readPlan(raw: JsonObject, family: IpFamily, problems: ConfigProblem[]) 
 
   const step = blockSize(family, subnetLen);
   const networkEnd = network.address + blockSize(family, network.prefixLength);
+  const problemsBefore = problems.length;
   const subnetMin = readBound(raw, family, names.min, network, subnetLen, problems);
   const subnetMax = readBound(raw, family, names.max, network, subnetLen, problems);
+  // A bound that is set but unusable has no effective value: flanneld refuses the config.
+  if (problems.length > problemsBefore) return undefined;
+
   if (subnetMin === undefined) defaulted.push('SubnetMin');
   if (subnetMax === undefined) defaulted.push('SubnetMax');
-
-  return {
+  const plan = {
     family,
     network,
     subnetLen,
@@ -126,6 +132,20 @@ function readPlan(raw: JsonObject, family: IpFamily, problems: ConfigProblem[]) 
     subnetMax: subnetMax ?? networkEnd - step,
     defaulted,
   };
+
+  // flanneld starts with such a config, then no node can get a subnet.
+  if (plan.subnetMin > plan.subnetMax) {
+    const bounds = describeBounds(plan);
+    problems.push({
+      field: names.min,
+      value: bounds.min,
+      message:
+        `${names.min} ${bounds.min} is above ${names.max} ${bounds.max}: no subnet can be ` +
+        "allocated; flanneld starts, then every node fails with 'out of subnets'",
+    });
+  }
+
+  return plan;
 }
 
 function readNetwork(raw: JsonObject, family: IpFamily, problems: ConfigProblem[]) {

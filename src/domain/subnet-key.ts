@@ -105,7 +105,13 @@ export function parseSubnetSelector(input: string, subnetsDir: string): ParsedSe
       return { ok: false, reason: `key ${text} is not under ${subnetsDir}` };
     }
 
-    return selectorFromKeyName(text.slice(subnetsDir.length), input);
+    // A pasted key names that key exactly, even one flannel cannot parse, so it can be shown.
+    const name = text.slice(subnetsDir.length);
+    if (name === '' || name.includes('/')) {
+      return { ok: false, reason: `${text} is not a key directly under ${subnetsDir}` };
+    }
+
+    return { ok: true, selector: { kind: 'key-name', name } };
   }
 
   // `10.5.1.0-24` is the slash form written as a key; with an `&` it names one key exactly.

@@ -11,7 +11,7 @@ export default class ConfigShow extends FlanctlCommand {
 
   static override description =
     'Prints <prefix>/config, the effective SubnetLen/SubnetMin/SubnetMax flanneld derives from ' +
-    'it, how many subnets fit and how many are used. Exits 3 when flanneld would refuse it.';
+    'it, how many subnets fit and how many are used. Exits 3 when the config has problems.';
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -48,7 +48,11 @@ export default class ConfigShow extends FlanctlCommand {
     const report: ConfigReport = { key: paths.configKey, state, plans };
     this.writeOut(flags.json ? `${configDocument(report)}\n` : configText(report));
     if (state.problems.length > 0) {
-      throw new FlanctlError('problems', `flanneld would refuse the config at ${paths.configKey}`);
+      const count = state.problems.length;
+      throw new FlanctlError(
+        'problems',
+        `the config at ${paths.configKey} has ${count} problem${count === 1 ? '' : 's'} (listed above)`,
+      );
     }
   }
 }

@@ -43,18 +43,26 @@ export default class LeasesShow extends FlanctlCommand {
     const result = await lookupLeases(await this.registry(settings), paths, selector, margin);
     if (result.details.length === 0 && result.problems.length === 0) {
       const subnetLen = result.config.config?.ipv4?.subnetLen;
+      const otherLength =
+        selector.kind === 'cidr' &&
+        selector.cidr.family === 4 &&
+        subnetLen !== undefined &&
+        selector.cidr.prefixLength !== subnetLen;
       throw notFoundError(
         `no lease for ${args.subnet.trim()}: looked up ${describeSelectorKey(selector, paths)}`,
-        subnetLen === undefined ? undefined : `this network uses /${subnetLen} subnets`,
+        otherLength ? `this network uses /${subnetLen} subnets` : undefined,
       );
+    }
+
+    if (flags.json) {
+      this.writeOut(`${detailDocument(paths.prefix, result)}\n`);
+      return;
     }
 
     for (const problem of result.problems) {
       this.infoLine(`problem: ${problem.key}: ${problem.reason}`);
     }
 
-    this.writeOut(
-      flags.json ? `${detailDocument(paths.prefix, result)}\n` : detailText(result, Date.now()),
-    );
+    this.writeOut(detailText(result, Date.now()));
   }
 }

@@ -435,10 +435,11 @@ describe('parseNetworkConfig: rules flanneld refuses a config for', () => {
     assert.match(parsed.problems[0].message, /^not valid JSON \(/);
   });
 
-  test('still returns what it could derive next to the problems', () => {
+  test('gives no effective plan when a bound is set but unusable (never a silent default)', () => {
     const parsed = parseNetworkConfig('{"Network":"10.10.0.0/16","SubnetMin":"10.11.0.0"}');
     assert.equal(parsed.problems.length, 1);
-    assert.equal(parsed.config?.ipv4?.subnetLen, 24);
+    assert.equal(parsed.config?.backendType, 'udp');
+    assert.equal(parsed.config?.ipv4, undefined);
   });
 });
 
@@ -458,7 +459,15 @@ describe('planCapacity', () => {
   test('is 0 when SubnetMin lies above SubnetMax, which flanneld does not check (C11 b)', () => {
     const text = '{"Network":"10.30.0.0/16","SubnetMin":"10.30.2.0","SubnetMax":"10.30.1.0"}';
     const parsed = parseNetworkConfig(text);
-    assert.deepEqual(parsed.problems, []);
+    assert.deepEqual(parsed.problems, [
+      {
+        field: 'SubnetMin',
+        value: '10.30.2.0',
+        message:
+          'SubnetMin 10.30.2.0 is above SubnetMax 10.30.1.0: no subnet can be allocated; ' +
+          "flanneld starts, then every node fails with 'out of subnets'",
+      },
+    ]);
     assert.ok(parsed.config?.ipv4);
     assert.equal(planCapacity(parsed.config.ipv4), 0n);
   });
