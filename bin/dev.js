@@ -1,11 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 // Runs the TypeScript sources directly, without a build (tsx is a dev dependency).
-import { execute } from '@oclif/core';
+// In development mode oclif maps ./dist/commands back to src/commands through tsconfig.json.
+process.env.NODE_ENV = 'development';
 
-import { hoistGlobalFlags } from '../src/argv.ts';
-
-await execute({
-  args: hoistGlobalFlags(process.argv.slice(2)),
-  development: true,
-  dir: import.meta.url,
-});
+const { main } = await import('../src/launcher.ts');
+await main(process.argv.slice(2), import.meta.url);

@@ -1,6 +1,7 @@
-// Operators type global flags before the command, as with kubectl and etcdctl
-// (`flanctl --prefix /kube-centos/network leases ls`). oclif only reads flags after the command
-// id, so the launcher moves leading connection flags behind it.
+// Operators put global flags anywhere, as with kubectl and etcdctl (`flanctl --prefix
+// /kube-centos/network leases ls`, `flanctl leases --endpoints X ls`). oclif only reads flags
+// after the full command id, so the launcher moves connection flags to the end, where any
+// command accepts them. Flag order does not matter to oclif, so this changes no meaning.
 
 /** Connection flags that take a value; must match FlanctlCommand.baseFlags. */
 export const GLOBAL_VALUE_FLAGS = [
@@ -18,25 +19,33 @@ export const GLOBAL_VALUE_FLAGS = [
 export const GLOBAL_BOOLEAN_FLAGS = ['debug'] as const;
 
 export function hoistGlobalFlags(argv: readonly string[]): string[] {
-  const rest = [...argv];
-  const leading: string[] = [];
+  const kept: string[] = [];
+  const hoisted: string[] = [];
 
-  while (rest.length > 0 && rest[0].startsWith('--')) {
-    const [name, inlineValue] = splitFlag(rest[0]);
-    const takesValue = (GLOBAL_VALUE_FLAGS as readonly string[]).includes(name);
-    const isSwitch = (GLOBAL_BOOLEAN_FLAGS as readonly string[]).includes(name);
-    if (!takesValue && !isSwitch) break;
+  for (let index = 0; index < argv.length; index++) {
+    const token = argv[index];
+    if (token === '--') {
+      kept.push(...argv.slice(index));
+      break;
+    }
 
-    leading.push(rest.shift() as string);
-    if (takesValue && inlineValue === undefined && rest.length > 0) {
-      leading.push(rest.shift() as string);
+    const [name, inlineValue] = splitFlag(token);
+    if ((GLOBAL_BOOLEAN_FLAGS as readonly string[]).includes(name)) {
+      hoisted.push(token);
+    } else if ((GLOBAL_VALUE_FLAGS as readonly string[]).includes(name)) {
+      hoisted.push(token);
+      if (inlineValue === undefined && index + 1 < argv.length) hoisted.push(argv[++index]);
+    } else {
+      kept.push(token);
     }
   }
 
-  return [...rest, ...leading];
+  return [...kept, ...hoisted];
 }
 
 function splitFlag(token: string): [string, string | undefined] {
+  if (!token.startsWith('--')) return ['', undefined];
+
   const equals = token.indexOf('=');
   return equals < 0
     ? [token.slice(2), undefined]

@@ -11,6 +11,7 @@ import {
   resolveSettings,
 } from './etcd/settings.js';
 import { ExitCode, FlanctlError } from './errors.js';
+import { oneLine } from './output/printable.js';
 import type { RegistryBackend } from './registry/backend.js';
 import { V3Backend } from './registry/v3.js';
 
@@ -80,15 +81,21 @@ export abstract class FlanctlCommand extends Command {
   }
 
   protected warnLine(message: string): void {
-    process.stderr.write(`flanctl: warning: ${message}\n`);
+    process.stderr.write(`flanctl: warning: ${oneLine(message)}\n`);
   }
 
   protected infoLine(message: string): void {
-    process.stderr.write(`flanctl: ${message}\n`);
+    process.stderr.write(`flanctl: ${oneLine(message)}\n`);
   }
 
   protected writeOut(text: string): void {
-    process.stdout.write(text);
+    try {
+      process.stdout.write(text);
+    } catch (error) {
+      // A file on a full disk fails synchronously; a closed pipe is handled by the launcher.
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new FlanctlError('unexpected', `cannot write the output: ${reason}`);
+    }
   }
 
   override async catch(
@@ -104,7 +111,7 @@ export abstract class FlanctlCommand extends Command {
     // oclif's parse errors (unknown flag, bad option value) carry exit code 2.
     if (error instanceof Errors.CLIError && error.oclif?.exit === ExitCode.usage) {
       const command = [this.config.bin, ...(this.id?.split(':') ?? [])].join(' ');
-      this.printError(parseErrorReason(error.message), `see ${command} --help`, error);
+      this.printError(parseErrorReason(error), `see ${command} --help`, error);
       throw new Errors.ExitError(ExitCode.usage);
     }
 
@@ -118,7 +125,8 @@ export abstract class FlanctlCommand extends Command {
   }
 
   private printError(message: string, hint: string | undefined, error: Error): void {
-    process.stderr.write(`flanctl: error: ${message}${hint ? `; hint: ${hint}` : ''}\n`);
+    const line = `${message}${hint ? `; hint: ${hint}` : ''}`;
+    process.stderr.write(`flanctl: error: ${oneLine(line)}\n`);
     if (this.debugEnabled) process.stderr.write(`${stackOf(error)}\n`);
   }
 }
@@ -126,8 +134,14 @@ export abstract class FlanctlCommand extends Command {
 // oclif words some parse errors as a header line, the reasons, then a help pointer.
 const OCLIF_FILLER = [/^the following errors? occurred:?$/i, /^see more help with --help$/i];
 
-function parseErrorReason(message: string): string {
-  const reasons = message
+function parseErrorReason(error: Errors.CLIError & { args?: Array<{ name?: string }> }): string {
+  // oclif's missing-argument error lists each argument with its wrapped description.
+  if (/^Missing \d+ required arg/.test(error.message) && Array.isArray(error.args)) {
+    const names = error.args.map((arg) => (arg.name ?? 'argument').toUpperCase());
+    return `missing argument ${names.join(', ')}`;
+  }
+
+  const reasons = error.message
     .split('\n')
     .map((line) => line.trim().replace(/\s+/g, ' '))
     .filter((line) => line !== '' && !OCLIF_FILLER.some((filler) => filler.test(line)));
@@ -135,7 +149,7 @@ function parseErrorReason(message: string): string {
     (text, line) => (text === '' ? line : `${text}${text.endsWith(':') ? ' ' : '; '}${line}`),
     '',
   );
-  return joined || message.trim();
+  return joined || error.message.trim();
 }
 
 function stackOf(error: unknown): string {

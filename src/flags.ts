@@ -17,7 +17,10 @@ export const outputFlags = {
     default: 'table',
     description: 'output format',
   }),
-  json: Flags.boolean({ description: 'print one JSON document (same as -o json)' }),
+  json: Flags.boolean({
+    description: 'print one JSON document (same as -o json)',
+    exclusive: ['output'],
+  }),
 };
 
 export function outputFormat(flags: { output: string; json: boolean }): OutputFormat {

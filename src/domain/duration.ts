@@ -13,18 +13,36 @@ export function formatDuration(totalSeconds: number): string {
   return `${rest}s`;
 }
 
-const DURATION = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
-export const DURATION_FORMS = 'a duration such as 90s, 30m, 2h or 1h30m';
+// Go's time.ParseDuration grammar: one or more decimal numbers, each with a unit.
+const DURATION = /^(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h)/;
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+export const DURATION_FORMS = 'a duration such as 90s, 1.5s, 30m, 2h or 1h30m';
 
-/** Milliseconds, or undefined when the text is not a Go-style duration with units. */
+/** Milliseconds, or undefined when the text is not a Go duration with units (`5` is not). */
 export function parseDurationMs(text: string): number | undefined {
-  const match = DURATION.exec(text.trim());
-  if (!match || text.trim() === '' || match.slice(1).every((part) => part === undefined)) {
-    return undefined;
+  let rest = text.trim();
+  if (rest === '') return undefined;
+
+  let total = 0;
+  while (rest !== '') {
+    const match = DURATION.exec(rest);
+    if (!match) return undefined;
+
+    const [, number, unit] = /^([\d.]+)(.+)$/.exec(match[0]) as RegExpExecArray;
+    total += Number(number) * UNIT_MS[unit];
+    rest = rest.slice(match[0].length);
   }
 
-  const [hours, minutes, seconds, millis] = match.slice(1).map((part) => Number(part ?? 0));
-  return ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis;
+  return total;
 }
 
 /** `in 20h45m37s` or `18h57m52s ago`, relative to now. */

@@ -114,8 +114,9 @@ export function parseSubnetSelector(input: string, subnetsDir: string): ParsedSe
     return { ok: true, selector: { kind: 'key-name', name } };
   }
 
-  // `10.5.1.0-24` is the slash form written as a key; with an `&` it names one key exactly.
-  const dashForm = /^(\d+\.\d+\.\d+\.\d+)-(\d+)$/.exec(text);
+  // `10.5.1.0-24` (or an IPv6 half such as `fc00:0:0:22::-64`) is the slash form written as a
+  // key; with an `&` it names one key exactly.
+  const dashForm = /^(\d+\.\d+\.\d+\.\d+|[0-9A-Fa-f:]*:[0-9A-Fa-f:]*)-(\d+)$/.exec(text);
   if (text.includes('/') || dashForm) {
     const cidrText = dashForm ? `${dashForm[1]}/${dashForm[2]}` : text;
     const cidr = parseCidr(cidrText);

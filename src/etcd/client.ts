@@ -1,11 +1,10 @@
 // THE etcd connection of flanctl: every command gets its client here. It turns settings into an
 // etcd3 client with a deadline on every call and no hidden retries, and turns etcd3's errors
 // into FlanctlErrors with the documented exit codes.
-import { readFileSync } from 'node:fs';
-
 import type * as Etcd3Module from 'etcd3';
 
-import { FlanctlError, usageError } from '../errors.js';
+import { FlanctlError } from '../errors.js';
+import { readCredentials } from './credentials.js';
 import { diagnoseUnavailable, reachableEndpoints } from './probe.js';
 import { type ConnectionSettings, describe } from './settings.js';
 
@@ -185,6 +184,27 @@ export class EtcdClient {
       return diagnoseUnavailable(this.settings, firstLine(error), cause);
     }
 
+    // A read pinned to a revision that etcd compacted away meanwhile.
+    if (error instanceof etcd.GRPCOutOfRangeError) {
+      return new FlanctlError(
+        'conflict',
+        `etcd at ${endpoints} compacted the revision flanctl was reading: ${firstLine(error)}`,
+        'the data changed underneath; run the command again',
+        cause,
+      );
+    }
+
+    // etcd refuses credentials when authentication is off; etcd3 gives this no class of its own.
+    if (error instanceof etcd.GRPCFailedPreconditionError && this.settings.user) {
+      return new FlanctlError(
+        'usage',
+        `etcd at ${endpoints} does not have authentication enabled but a user was given ` +
+          `(${this.settings.user.value} from ${describe(this.settings.user.source)})`,
+        'leave out --user and --password',
+        cause,
+      );
+    }
+
     // etcd answers a request without credentials on an auth-enabled cluster this way.
     if (error instanceof etcd.GRPCInvalidArgumentError && !this.settings.user) {
       return new FlanctlError(
@@ -206,48 +226,6 @@ export class EtcdClient {
 
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0];
-}
-
-function readCredentials(settings: ConnectionSettings) {
-  const secure = settings.endpoints.value.some((endpoint) => endpoint.startsWith('https://'));
-  const files = { cacert: settings.cacert, cert: settings.cert, key: settings.key };
-  const read = (name: keyof typeof files): Buffer | undefined => {
-    const setting = files[name];
-    if (!setting) return undefined;
-
-    try {
-      return readFileSync(setting.value);
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw usageError(
-        `cannot read ${name} file ${setting.value} (from ${describe(setting.source)}): ${reason}`,
-      );
-    }
-  };
-
-  const rootCertificate = read('cacert');
-  const certChain = read('cert');
-  const privateKey = read('key');
-  if (Boolean(certChain) !== Boolean(privateKey)) {
-    throw usageError('--cert and --key go together; expected both or neither');
-  }
-
-  if (!secure) {
-    if (rootCertificate || certChain) {
-      throw usageError(
-        `TLS files are set but the endpoints ${settings.endpoints.value.join(',')} use http://; ` +
-          'expected https:// endpoints',
-      );
-    }
-
-    return undefined;
-  }
-
-  if (!rootCertificate && !certChain) return undefined;
-
-  // etcd3 types rootCertificate as required, but gRPC's createSsl takes null for "use the
-  // system's trust store", which is what an https endpoint without --cacert means.
-  const systemTrustStore = null as unknown as Buffer;
-  return { rootCertificate: rootCertificate ?? systemTrustStore, certChain, privateKey };
+  // gRPC appends an empty "Resolution note: " to connection errors.
+  return message.split('\n')[0].replace(/\.?\s*Resolution note:\s*$/, '');
 }

@@ -101,8 +101,13 @@ export function resolveSettings(flags: ConnectionFlags, env: Environment): Conne
     password,
     dialTimeoutMs: { value: parseTimeout('dial-timeout', dial), source: dial.source },
     commandTimeoutMs: { value: parseTimeout('command-timeout', command), source: command.source },
-    warnings: unreadVariableWarnings(env),
+    warnings: [...unreadVariableWarnings(env), ...passwordWithoutUser(user, password)],
   };
+}
+
+function passwordWithoutUser(user?: Resolved<string>, password?: Resolved<string>): string[] {
+  if (user || !password) return [];
+  return [`a password is set (from ${describe(password.source)}) but no user; it is not used`];
 }
 
 // etcdctl accepts `--user name:password`; an explicit password setting wins over the suffix.
@@ -110,9 +115,15 @@ function splitUser(user?: Resolved<string>, password?: Resolved<string>) {
   if (!user) return { user: undefined, password };
 
   const colon = user.value.indexOf(':');
-  if (colon < 0) return { user, password };
+  const name = { value: colon < 0 ? user.value : user.value.slice(0, colon), source: user.source };
+  if (name.value === '') {
+    throw usageError(
+      `the user from ${describe(user.source)} has an empty name; expected name or name:password`,
+    );
+  }
 
-  const name = { value: user.value.slice(0, colon), source: user.source };
+  if (colon < 0) return { user: name, password };
+
   const embedded = { value: user.value.slice(colon + 1), source: user.source };
   return { user: name, password: password ?? embedded };
 }
@@ -180,16 +191,19 @@ function normalisePrefix(setting: Resolved<string>): string {
   return trimmed;
 }
 
+// Longer waits are a typo, and past ~24.8 days Node's timers and gRPC deadlines overflow.
+const MAX_TIMEOUT_MS = 3_600_000;
+
 function parseTimeout(name: SettingName, setting: Resolved<string>): number {
   const ms = parseDurationMs(setting.value);
-  if (ms === undefined || ms <= 0) {
+  if (ms === undefined || ms < 1 || ms > MAX_TIMEOUT_MS) {
     throw usageError(
       `${name} ${JSON.stringify(setting.value)} from ${describe(setting.source)} is not valid; ` +
-        `expected ${DURATION_FORMS}`,
+        `expected ${DURATION_FORMS}, from 1ms to 1h`,
     );
   }
 
-  return ms;
+  return Math.round(ms);
 }
 
 function unreadVariableWarnings(env: Environment): string[] {

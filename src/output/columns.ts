@@ -1,5 +1,6 @@
 // A plain column printer, linear in rows (cli-table3 is quadratic: 10,000 rows took seconds).
 // Cells are measured before colouring, so escape codes never skew the widths.
+import { printable } from './printable.js';
 
 export interface Cell {
   readonly text: string;
@@ -36,6 +37,7 @@ function formatLine(cells: ReadonlyArray<Cell | string>, widths: number[]): stri
   return line.trimEnd();
 }
 
+// Cells hold data from etcd, which must not reach the terminal as control characters.
 function textOf(cell: Cell | string): string {
-  return typeof cell === 'string' ? cell : cell.text;
+  return printable(typeof cell === 'string' ? cell : cell.text);
 }

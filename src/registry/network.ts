@@ -84,6 +84,9 @@ export async function readNetwork(
   };
 }
 
+/** Keys read to look for flannel configs under other prefixes when this one is empty. */
+export const PREFIX_HINT_SAMPLE = 10_000;
+
 /** Prefixes elsewhere in the keyspace that hold a flannel-like `config` key. */
 export async function findOtherPrefixes(
   backend: RegistryBackend,

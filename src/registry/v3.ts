@@ -1,6 +1,7 @@
 // flannel's data through the etcd v3 API.
 import type { LeaseTtl, StoredSubnet } from '../domain/lease-entry.js';
 import type { EtcdClient, KeyValue } from '../etcd/client.js';
+import { FlanctlError } from '../errors.js';
 import type { LeaseDetails, RegistryBackend, StoredValue, SubnetListing } from './backend.js';
 
 // Pages of 1,000 flannel keys are ~200 KB: far below gRPC's message limit, few round trips.
@@ -18,6 +19,19 @@ export class V3Backend implements RegistryBackend {
   }
 
   async listSubnets(dir: string): Promise<SubnetListing> {
+    try {
+      return await this.listSubnetsOnce(dir);
+    } catch (error) {
+      // etcd compacted the pinned revision between two pages: one fresh read, then give up.
+      if (error instanceof FlanctlError && error.kind === 'conflict') {
+        return this.listSubnetsOnce(dir);
+      }
+
+      throw error;
+    }
+  }
+
+  private async listSubnetsOnce(dir: string): Promise<SubnetListing> {
     const rangeEnd = prefixEnd(Buffer.from(dir));
     const subnets: StoredSubnet[] = [];
     let start = Buffer.from(dir);

@@ -25,8 +25,12 @@ const WRITE_CONCURRENCY = 32;
 const CALL_DEADLINE_MS = 10_000;
 const HEX_LEASE_ID = /^[0-9a-f]{1,16}$/i;
 
+/**
+ * The field cases live in the team's shared/cases; test/fixtures/cases keeps a byte-exact copy
+ * so a clone runs its tests anywhere (test/helpers/fixtures.test.ts checks the copy is current).
+ */
 export function caseStatePath(caseId: string, file = 'etcd-state.json'): string {
-  return path.join(repoRoot(), '..', 'shared', 'cases', caseId, file);
+  return path.join(repoRoot(), 'test', 'fixtures', 'cases', caseId, file);
 }
 
 export function loadCaseState(caseId: string, file?: string): SeedEntry[] {

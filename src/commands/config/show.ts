@@ -4,7 +4,12 @@ import { planUsage } from '../../domain/network-config.js';
 import { FlanctlError, notFoundError } from '../../errors.js';
 import { jsonFlag } from '../../flags.js';
 import { type ConfigReport, configDocument, configText } from '../../output/views/config.js';
-import { networkPaths, readConfig } from '../../registry/network.js';
+import {
+  PREFIX_HINT_SAMPLE,
+  findOtherPrefixes,
+  networkPaths,
+  readConfig,
+} from '../../registry/network.js';
 
 export default class ConfigShow extends FlanctlCommand {
   static override summary = "Show the network config as stored and with flannel's defaults applied";
@@ -28,7 +33,13 @@ export default class ConfigShow extends FlanctlCommand {
     const backend = await this.registry(settings);
     const state = await readConfig(backend, paths);
     if (state.text === undefined) {
-      throw notFoundError(`no network config at ${paths.configKey}`);
+      const others = await findOtherPrefixes(backend, paths.prefix, PREFIX_HINT_SAMPLE);
+      throw notFoundError(
+        `no network config at ${paths.configKey}`,
+        others.length > 0
+          ? `a flannel config exists under ${others.join(', ')} (use --prefix)`
+          : undefined,
+      );
     }
 
     const listing = await backend.listSubnets(paths.subnetsDir);

@@ -19,10 +19,7 @@ import {
 } from '../../flags.js';
 import { renderLeaseList } from '../../output/views/lease-list.js';
 import { styleFor } from '../../output/style.js';
-import { findOtherPrefixes, readNetwork } from '../../registry/network.js';
-
-// Keys read to look for flannel configs under other prefixes when this one is empty.
-const PREFIX_HINT_SAMPLE = 10_000;
+import { PREFIX_HINT_SAMPLE, findOtherPrefixes, readNetwork } from '../../registry/network.js';
 
 export default class LeasesLs extends FlanctlCommand {
   static override summary = 'List every subnet lease and reservation with its remaining TTL';
@@ -55,6 +52,7 @@ export default class LeasesLs extends FlanctlCommand {
       description: 'concurrent TimeToLive calls',
     }),
     'renew-margin': renewMarginFlag,
+    'no-headers': Flags.boolean({ description: 'omit the header line of the table' }),
   };
 
   async run(): Promise<void> {
@@ -79,6 +77,7 @@ export default class LeasesLs extends FlanctlCommand {
       style: styleFor(process.stdout, process.env),
       nowMs: Date.now(),
       filtered: Object.values(filter).some((value) => value !== undefined),
+      headers: !flags['no-headers'],
       otherPrefixes,
     });
     for (const line of rendered.notes) this.infoLine(line);

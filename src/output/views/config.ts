@@ -2,6 +2,7 @@
 import { formatCidr } from '../../domain/cidr.js';
 import { type AddressPlan, type PlanUsage, describeBounds } from '../../domain/network-config.js';
 import type { ConfigState } from '../../registry/network.js';
+import { printable } from '../printable.js';
 
 export interface PlanReport {
   readonly plan: AddressPlan;
@@ -44,9 +45,9 @@ export function configDocument(report: ConfigReport): string {
 
 export function configText(report: ConfigReport): string {
   const { state } = report;
-  const lines = [`Key:      ${report.key}`, `Stored:   ${state.text ?? ''}`];
+  const lines = [`Key:      ${printable(report.key)}`, `Stored:   ${printable(state.text ?? '')}`];
   lines.push(`Valid:    ${state.problems.length === 0 ? 'yes' : 'no'}`);
-  for (const problem of state.problems) lines.push(`  problem: ${problem.message}`);
+  for (const problem of state.problems) lines.push(`  problem: ${printable(problem.message)}`);
   if (state.config) lines.push(`Backend:  ${state.config.backendType}`);
 
   for (const { plan, usage } of report.plans) {

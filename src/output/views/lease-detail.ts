@@ -3,6 +3,7 @@ import { formatCidr } from '../../domain/cidr.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { LookupResult } from '../../registry/lookup.js';
 import type { LeaseDetail } from '../../registry/lookup.js';
+import { printable } from '../printable.js';
 import { expiresText, leaseJson, ttlText } from './leases.js';
 
 export function detailDocument(prefix: string, result: LookupResult): string {
@@ -45,7 +46,7 @@ function detailBlock(detail: LeaseDetail, result: LookupResult, nowMs: number): 
     ['Status', entry.status],
     ['Lease ID', entry.leaseId ?? '- (no etcd lease)'],
     ['Granted TTL', seconds(entry.grantedTtlSeconds)],
-    ['Remaining TTL', remaining(detail)],
+    ['Remaining TTL', remaining(detail, nowMs)],
     ['Expires', expiry(detail, nowMs)],
     ['Same lease', detail.sharedWith.length === 0 ? 'no other keys' : detail.sharedWith.join(', ')],
     ['Revisions', `create ${entry.createRevision}, mod ${entry.modRevision}`],
@@ -54,7 +55,9 @@ function detailBlock(detail: LeaseDetail, result: LookupResult, nowMs: number): 
   ];
 
   const width = Math.max(...lines.map(([label]) => label.length)) + 2;
-  return lines.map(([label, value]) => `${`${label}:`.padEnd(width)}${value}\n`).join('');
+  return lines
+    .map(([label, value]) => `${`${label}:`.padEnd(width)}${printable(value)}\n`)
+    .join('');
 }
 
 function fitsText(detail: LeaseDetail): string {
@@ -70,14 +73,15 @@ function seconds(value: number | null): string {
   return value === null ? '-' : `${formatDuration(value)} (${value}s)`;
 }
 
-function remaining(detail: LeaseDetail): string {
+function remaining(detail: LeaseDetail, nowMs: number): string {
   const { entry } = detail;
   if (entry.status === 'active' || entry.status === 'renewal-overdue') {
     return seconds(entry.ttlSeconds);
   }
 
   if (entry.status === 'lease-missing') return 'missing (etcd no longer knows this lease)';
-  return entry.ttlSeconds === null ? ttlText(entry) : `${ttlText(entry)} (${entry.ttlSeconds}s)`;
+  const text = ttlText(entry, nowMs);
+  return entry.ttlSeconds === null ? text : `${text} (${entry.ttlSeconds}s)`;
 }
 
 function expiry(detail: LeaseDetail, nowMs: number): string {

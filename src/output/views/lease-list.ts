@@ -11,6 +11,7 @@ export interface ListOptions {
   readonly style: Style;
   readonly nowMs: number;
   readonly filtered: boolean;
+  readonly headers: boolean;
   readonly otherPrefixes: readonly string[];
 }
 
@@ -40,7 +41,8 @@ export function renderLeaseList(
 
   const wide = options.format === 'wide';
   const rows = shown.map((entry) => leaseRow(entry, options.nowMs, options.style, wide));
-  return { stdout: renderColumns(wide ? WIDE_HEADERS : TABLE_HEADERS, rows), notes };
+  const table = renderColumns(wide ? WIDE_HEADERS : TABLE_HEADERS, rows);
+  return { stdout: options.headers ? table : table.slice(table.indexOf('\n') + 1), notes };
 }
 
 function configNotes(state: NetworkState): string[] {

@@ -21,7 +21,11 @@ export const WIDE_HEADERS = [
   'NOTES',
 ];
 
-export function ttlText(entry: LeaseEntry): string {
+/**
+ * Remaining time at `nowMs`, so it agrees with EXPIRES; in a large network the TTL answers
+ * arrive over seconds and are already that old when the table is printed.
+ */
+export function ttlText(entry: LeaseEntry, nowMs: number): string {
   switch (entry.status) {
     case 'reservation':
       return '-';
@@ -30,14 +34,18 @@ export function ttlText(entry: LeaseEntry): string {
     case 'expired':
       return 'expired';
     default:
-      return formatDuration(entry.ttlSeconds ?? 0);
+      return formatDuration(secondsUntil(entry.expiresAtMs ?? nowMs, nowMs));
   }
+}
+
+function secondsUntil(epochMs: number, nowMs: number): number {
+  return Math.round((epochMs - nowMs) / 1000);
 }
 
 export function expiresText(entry: LeaseEntry, nowMs: number): string {
   if (entry.status === 'reservation') return 'never';
   if (entry.expiresAtMs === null) return '-';
-  return formatRelative(Math.round((entry.expiresAtMs - nowMs) / 1000));
+  return formatRelative(secondsUntil(entry.expiresAtMs, nowMs));
 }
 
 /** Short markers for what needs an operator's eye; the full reasons are in `leases show`. */
@@ -58,7 +66,7 @@ export function leaseRow(entry: LeaseEntry, nowMs: number, style: Style, wide: b
     entry.attrs.publicIP,
     entry.attrs.backendType ?? '-',
     { text: entry.type, paint: entry.type === 'reservation' ? style.cyan : undefined },
-    { text: ttlText(entry), paint: ttlPaint },
+    { text: ttlText(entry, nowMs), paint: ttlPaint },
     expiresText(entry, nowMs),
   ];
   const notesCell: Cell = { text: notes, paint: style.yellow };

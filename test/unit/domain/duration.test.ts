@@ -62,15 +62,24 @@ describe('parseDurationMs', () => {
     });
   }
 
-  const invalid = ['', '   ', '5', 'abc', '1d', '1.5h', '-5s', '1s2h', '30 m', 'm', 'h1', '1H'];
+  const invalid = ['', '   ', '5', 'abc', '1d', '-5s', '30 m', 'm', 'h1', '1H', '1.5', '.s'];
   for (const text of invalid) {
     test(`rejects ${JSON.stringify(text)}`, () => {
       assert.equal(parseDurationMs(text), undefined);
     });
   }
 
+  test('reads fractions and every unit of Go, as ETCDCTL_COMMAND_TIMEOUT=1.5s may say', () => {
+    assert.equal(parseDurationMs('1.5h'), 5_400_000);
+    assert.equal(parseDurationMs('1.5s'), 1500);
+    assert.equal(parseDurationMs('.5s'), 500);
+    assert.equal(parseDurationMs('1s2h'), 7_201_000);
+    assert.equal(parseDurationMs('1500us'), 1.5);
+    assert.equal(parseDurationMs('2000000ns'), 2);
+  });
+
   test('names example forms for messages', () => {
-    assert.equal(DURATION_FORMS, 'a duration such as 90s, 30m, 2h or 1h30m');
+    assert.equal(DURATION_FORMS, 'a duration such as 90s, 1.5s, 30m, 2h or 1h30m');
   });
 });
 

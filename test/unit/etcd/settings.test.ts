@@ -15,7 +15,7 @@ import {
   resolveSettings,
 } from '../../../src/etcd/settings.js';
 
-const DURATION_HINT = 'expected a duration such as 90s, 30m, 2h or 1h30m';
+const DURATION_HINT = 'expected a duration such as 90s, 1.5s, 30m, 2h or 1h30m, from 1ms to 1h';
 const ENDPOINTS_TYPO_WARNING =
   'FLANNEL_ETCD_ENDPOINTS is set but not read by flanctl: ' +
   'flanneld reads FLANNELD_ETCD_ENDPOINTS (with a D), so this is likely a typo, ' +
@@ -410,12 +410,18 @@ describe('resolveSettings: endpoints', () => {
 
 describe('resolveSettings: timeouts', () => {
   test('reads Go-style durations in milliseconds', () => {
-    const settings = resolveSettings({ 'dial-timeout': '500ms', 'command-timeout': '1h30m' }, {});
+    const settings = resolveSettings({ 'dial-timeout': '500ms', 'command-timeout': '45m' }, {});
     assert.equal(settings.dialTimeoutMs.value, 500);
-    assert.equal(settings.commandTimeoutMs.value, 5_400_000);
+    assert.equal(settings.commandTimeoutMs.value, 2_700_000);
   });
 
-  const refused = ['5', '0s', '0ms', 'soon', '1d', ''];
+  test('reads the fractions etcdctl users write, e.g. ETCDCTL_COMMAND_TIMEOUT=1.5s', () => {
+    const settings = resolveSettings({}, { ETCDCTL_COMMAND_TIMEOUT: '1.5s' });
+    assert.equal(settings.commandTimeoutMs.value, 1500);
+  });
+
+  // Beyond an hour is a typo; far beyond, Node's timers and gRPC deadlines overflow.
+  const refused = ['5', '0s', '0ms', 'soon', '1d', '', '1h0m1s', '99999999999999999999h'];
   for (const typed of refused) {
     test(`refuses dial-timeout ${JSON.stringify(typed)}`, () => {
       assert.equal(

@@ -91,21 +91,26 @@ describe('headers', () => {
 
 describe('ttlText', () => {
   test('shows "-" for a reservation, never 0, -1 or expired (C01)', () => {
-    assert.equal(ttlText(reservation), '-');
+    assert.equal(ttlText(reservation, NOW_MS), '-');
   });
 
   test('shows remaining time Go-style', () => {
-    assert.equal(ttlText(lease), '20h45m37s');
-    assert.equal(ttlText(C01[1]), '13h53m20s');
-    assert.equal(ttlText(overdue), '30m0s');
+    assert.equal(ttlText(lease, NOW_MS), '20h45m37s');
+    assert.equal(ttlText(C01[1], NOW_MS), '13h53m20s');
+    assert.equal(ttlText(overdue, NOW_MS), '30m0s');
+  });
+
+  test('counts down to the time it is printed, in step with EXPIRES', () => {
+    assert.equal(ttlText(overdue, NOW_MS + 15_000), '29m45s');
+    assert.equal(expiresText(overdue, NOW_MS + 15_000), 'in 29m45s');
   });
 
   test('shows "expired" instead of a negative duration (C05)', () => {
-    assert.equal(ttlText(expired), 'expired');
+    assert.equal(ttlText(expired, NOW_MS), 'expired');
   });
 
   test('shows "missing" for a lease etcd no longer knows (C05)', () => {
-    assert.equal(ttlText(missing), 'missing');
+    assert.equal(ttlText(missing, NOW_MS), 'missing');
   });
 });
 
