@@ -1,13 +1,8 @@
 // Finds the subnet keys an operator named, with everything `leases show` reports about them.
 import { formatCidr } from '../domain/cidr.js';
-import {
-  type LeaseEntry,
-  type LeaseTtl,
-  type SubnetProblem,
-  interpretSubnets,
-} from '../domain/lease-entry.js';
+import { type LeaseEntry, type StoredSubnet, interpretSubnets } from '../domain/lease-entry.js';
 import { type SubnetSelector, parseSubnetKeyName, selectorMatches } from '../domain/subnet-key.js';
-import type { RegistryBackend } from './backend.js';
+import type { LeaseDetails, RegistryBackend } from './backend.js';
 import { type ConfigState, type NetworkPaths, readConfig } from './network.js';
 
 export interface LeaseDetail {
@@ -16,12 +11,18 @@ export interface LeaseDetail {
   readonly sharedWith: string[];
 }
 
+/** A selected key whose name or value does not parse: shown raw, never hidden. */
+export interface BrokenKey {
+  readonly stored: StoredSubnet;
+  readonly reason: string;
+  readonly lease?: LeaseDetails;
+}
+
 export interface LookupResult {
   readonly revision: number;
   readonly config: ConfigState;
   readonly details: LeaseDetail[];
-  /** Keys with the selected name that do not parse: shown, never hidden. */
-  readonly problems: SubnetProblem[];
+  readonly broken: BrokenKey[];
 }
 
 export async function lookupLeases(
@@ -38,7 +39,7 @@ export async function lookupLeases(
     return parsed.ok && selectorMatches(selector, parsed.key);
   });
 
-  const leases = new Map<string, LeaseTtl & { keys: string[] }>();
+  const leases = new Map<string, LeaseDetails>();
   for (const subnet of selected) {
     if (subnet.leaseId && !leases.has(subnet.leaseId)) {
       leases.set(subnet.leaseId, await backend.leaseDetails(subnet.leaseId));
@@ -57,7 +58,13 @@ export async function lookupLeases(
       : [],
   }));
 
-  return { revision: listing.revision, config, details, problems };
+  const broken = problems.map((problem) => {
+    const stored = selected.find((subnet) => subnet.key === problem.key) as StoredSubnet;
+    const lease = stored.leaseId ? leases.get(stored.leaseId) : undefined;
+    return { stored, reason: problem.reason, lease };
+  });
+
+  return { revision: listing.revision, config, details, broken };
 }
 
 /** The key a selector would name, for "not found" messages. */

@@ -41,7 +41,7 @@ export default class LeasesShow extends FlanctlCommand {
     }
 
     const result = await lookupLeases(await this.registry(settings), paths, selector, margin);
-    if (result.details.length === 0 && result.problems.length === 0) {
+    if (result.details.length === 0 && result.broken.length === 0) {
       const subnetLen = result.config.config?.ipv4?.subnetLen;
       const otherLength =
         selector.kind === 'cidr' &&
@@ -59,8 +59,8 @@ export default class LeasesShow extends FlanctlCommand {
       return;
     }
 
-    for (const problem of result.problems) {
-      this.infoLine(`problem: ${problem.key}: ${problem.reason}`);
+    for (const { stored, reason } of result.broken) {
+      this.infoLine(`problem: ${stored.key}: ${reason}`);
     }
 
     this.writeOut(detailText(result, Date.now()));

@@ -1,8 +1,7 @@
 // `leases show` output: a labelled block per lease, or one JSON document. Pure.
 import { formatCidr } from '../../domain/cidr.js';
 import { formatDuration } from '../../domain/duration.js';
-import type { LookupResult } from '../../registry/lookup.js';
-import type { LeaseDetail } from '../../registry/lookup.js';
+import type { BrokenKey, LeaseDetail, LookupResult } from '../../registry/lookup.js';
 import { printable } from '../printable.js';
 import { expiresText, leaseJson, ttlText } from './leases.js';
 
@@ -16,7 +15,16 @@ export function detailDocument(prefix: string, result: LookupResult): string {
       sharedLeaseKeys: detail.sharedWith,
       fitsConfig: fitsConfig(detail, result),
     })),
-    problems: result.problems.map((problem) => ({ key: problem.key, reason: problem.reason })),
+    problems: result.broken.map(({ stored, reason, lease }) => ({
+      key: stored.key,
+      reason,
+      value: stored.value,
+      leaseId: stored.leaseId,
+      ttlSeconds: lease ? lease.ttl : null,
+      createRevision: stored.createRevision,
+      modRevision: stored.modRevision,
+      version: stored.version,
+    })),
   });
 }
 
@@ -27,7 +35,32 @@ function fitsConfig(detail: LeaseDetail, result: LookupResult): boolean | null {
 }
 
 export function detailText(result: LookupResult, nowMs: number): string {
-  return result.details.map((detail) => detailBlock(detail, result, nowMs)).join('\n');
+  const blocks = [
+    ...result.details.map((detail) => detailBlock(detail, result, nowMs)),
+    ...result.broken.map(brokenBlock),
+  ];
+  return blocks.join('\n');
+}
+
+// What there is to see of a key flannel cannot read: the raw value and its etcd lease.
+function brokenBlock(broken: BrokenKey): string {
+  const { stored, lease } = broken;
+  return labelled([
+    ['Key', stored.key],
+    ['Value', stored.value],
+    ['Problem', broken.reason],
+    ['Lease ID', stored.leaseId ?? '- (no etcd lease)'],
+    ['Remaining TTL', lease ? `${lease.ttl}s` : '-'],
+    ['Revisions', `create ${stored.createRevision}, mod ${stored.modRevision}`],
+    ['Version', String(stored.version)],
+  ]);
+}
+
+function labelled(lines: Array<[string, string]>): string {
+  const width = Math.max(...lines.map(([label]) => label.length)) + 2;
+  return lines
+    .map(([label, value]) => `${`${label}:`.padEnd(width)}${printable(value)}\n`)
+    .join('');
 }
 
 function detailBlock(detail: LeaseDetail, result: LookupResult, nowMs: number): string {
@@ -54,10 +87,7 @@ function detailBlock(detail: LeaseDetail, result: LookupResult, nowMs: number): 
     ['Fits config', fits === null ? 'unknown (no valid network config)' : fitsText(detail)],
   ];
 
-  const width = Math.max(...lines.map(([label]) => label.length)) + 2;
-  return lines
-    .map(([label, value]) => `${`${label}:`.padEnd(width)}${printable(value)}\n`)
-    .join('');
+  return labelled(lines);
 }
 
 function fitsText(detail: LeaseDetail): string {
