@@ -40,7 +40,8 @@ export function hoistGlobalFlags(argv: readonly string[]): string[] {
     }
   }
 
-  return [...kept, ...hoisted];
+  // `flanctl help leases ls --endpoints X`: help takes no connection flags and needs none.
+  return kept[0] === 'help' ? kept : [...kept, ...hoisted];
 }
 
 function splitFlag(token: string): [string, string | undefined] {

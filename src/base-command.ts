@@ -11,6 +11,7 @@ import {
   resolveSettings,
 } from './etcd/settings.js';
 import { ExitCode, FlanctlError } from './errors.js';
+import { oclifErrorReason } from './oclif-errors.js';
 import { oneLine } from './output/printable.js';
 import type { RegistryBackend } from './registry/backend.js';
 import { V3Backend } from './registry/v3.js';
@@ -111,7 +112,7 @@ export abstract class FlanctlCommand extends Command {
     // oclif's parse errors (unknown flag, bad option value) carry exit code 2.
     if (error instanceof Errors.CLIError && error.oclif?.exit === ExitCode.usage) {
       const command = [this.config.bin, ...(this.id?.split(':') ?? [])].join(' ');
-      this.printError(parseErrorReason(error), `see ${command} --help`, error);
+      this.printError(oclifErrorReason(error), `see ${command} --help`, error);
       throw new Errors.ExitError(ExitCode.usage);
     }
 
@@ -129,27 +130,6 @@ export abstract class FlanctlCommand extends Command {
     process.stderr.write(`flanctl: error: ${oneLine(line)}\n`);
     if (this.debugEnabled) process.stderr.write(`${stackOf(error)}\n`);
   }
-}
-
-// oclif words some parse errors as a header line, the reasons, then a help pointer.
-const OCLIF_FILLER = [/^the following errors? occurred:?$/i, /^see more help with --help$/i];
-
-function parseErrorReason(error: Errors.CLIError & { args?: Array<{ name?: string }> }): string {
-  // oclif's missing-argument error lists each argument with its wrapped description.
-  if (/^Missing \d+ required arg/.test(error.message) && Array.isArray(error.args)) {
-    const names = error.args.map((arg) => (arg.name ?? 'argument').toUpperCase());
-    return `missing argument ${names.join(', ')}`;
-  }
-
-  const reasons = error.message
-    .split('\n')
-    .map((line) => line.trim().replace(/\s+/g, ' '))
-    .filter((line) => line !== '' && !OCLIF_FILLER.some((filler) => filler.test(line)));
-  const joined = reasons.reduce(
-    (text, line) => (text === '' ? line : `${text}${text.endsWith(':') ? ' ' : '; '}${line}`),
-    '',
-  );
-  return joined || error.message.trim();
 }
 
 function stackOf(error: unknown): string {

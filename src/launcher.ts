@@ -4,6 +4,7 @@ import { Errors, flush, run } from '@oclif/core';
 
 import { hoistGlobalFlags } from './argv.js';
 import { ExitCode } from './errors.js';
+import { oclifErrorReason } from './oclif-errors.js';
 import { oneLine } from './output/printable.js';
 
 export async function main(argv: readonly string[], binUrl: string): Promise<void> {
@@ -21,7 +22,7 @@ export async function main(argv: readonly string[], binUrl: string): Promise<voi
     if (error instanceof Errors.ExitError) process.exit(error.oclif.exit);
 
     const exit = (error as Errors.CLIError).oclif?.exit ?? ExitCode.unexpected;
-    const message = oneLine((error as Error).message ?? String(error)).replace(
+    const message = oneLine(oclifErrorReason(error as Error)).replace(
       /^command (\S+) not found$/,
       (_, id: string) => `command "${id.replaceAll(':', ' ')}" not found`,
     );

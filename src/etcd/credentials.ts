@@ -51,21 +51,34 @@ function readSetting(name: FileSetting, setting?: Resolved<string>): Buffer | un
   }
 }
 
+// gRPC reads PEM only; node:crypto would also take DER, so the PEM armour is checked first.
+function isPem(contents: Buffer): boolean {
+  return contents.includes('-----BEGIN ');
+}
+
 function certificateOf(name: FileSetting, setting: Resolved<string> | undefined, pem: Buffer) {
+  const expected = 'expected PEM (convert DER with: openssl x509 -inform der)';
+  const failure = usageError(`${describeFile(name, setting)} holds no certificate; ${expected}`);
+  if (!isPem(pem)) throw failure;
+
   try {
     return new X509Certificate(pem);
   } catch {
-    throw usageError(`${describeFile(name, setting)} holds no certificate; expected PEM`);
+    throw failure;
   }
 }
 
 function checkKeyPair(settings: ConnectionSettings, certPem: Buffer, keyPem: Buffer): void {
   const certificate = certificateOf('cert', settings.cert, certPem);
+  const expected = 'expected an unencrypted PEM private key';
+  if (!isPem(keyPem))
+    throw usageError(`${describeFile('key', settings.key)} is not PEM; ${expected}`);
+
   let key;
   try {
     key = createPrivateKey(keyPem);
   } catch {
-    throw usageError(`${describeFile('key', settings.key)} holds no private key; expected PEM`);
+    throw usageError(`${describeFile('key', settings.key)} holds no usable key; ${expected}`);
   }
 
   if (!certificate.checkPrivateKey(key)) {

@@ -1,6 +1,6 @@
 // Where each connection setting comes from. Highest first: flag, FLANCTL_*, ETCDCTL_* (v3 names),
 // FLANNELD_ETCD_* (what flanneld itself reads), default. Pure: the caller passes flags and env.
-import { DURATION_FORMS, parseDurationMs } from '../domain/duration.js';
+import { parseDurationMs } from '../domain/duration.js';
 import { usageError } from '../errors.js';
 
 export type SettingName =
@@ -199,7 +199,7 @@ function parseTimeout(name: SettingName, setting: Resolved<string>): number {
   if (ms === undefined || ms < 1 || ms > MAX_TIMEOUT_MS) {
     throw usageError(
       `${name} ${JSON.stringify(setting.value)} from ${describe(setting.source)} is not valid; ` +
-        `expected ${DURATION_FORMS}, from 1ms to 1h`,
+        'expected a duration from 1ms to 1h, such as 500ms, 2s, 1.5s or 1m30s',
     );
   }
 

@@ -44,3 +44,11 @@ test('the hoisted flag names are exactly the base command flags', () => {
 
   assert.deepEqual(Object.keys(FlanctlCommand.baseFlags).sort(), hoisted);
 });
+
+test('help takes no connection flags, so they are dropped for it', () => {
+  assert.deepEqual(hoistGlobalFlags(['help', 'leases', 'ls', '--endpoints', 'http://x:1']), [
+    'help',
+    'leases',
+    'ls',
+  ]);
+});

@@ -48,7 +48,7 @@ export function configText(report: ConfigReport): string {
   const lines = [`Key:      ${printable(report.key)}`, `Stored:   ${printable(state.text ?? '')}`];
   lines.push(`Valid:    ${state.problems.length === 0 ? 'yes' : 'no'}`);
   for (const problem of state.problems) lines.push(`  problem: ${printable(problem.message)}`);
-  if (state.config) lines.push(`Backend:  ${state.config.backendType}`);
+  if (state.config) lines.push(`Backend:  ${printable(state.config.backendType)}`);
 
   for (const { plan, usage } of report.plans) {
     const label = plan.family === 4 ? 'IPv4' : 'IPv6';

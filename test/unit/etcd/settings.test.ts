@@ -15,7 +15,7 @@ import {
   resolveSettings,
 } from '../../../src/etcd/settings.js';
 
-const DURATION_HINT = 'expected a duration such as 90s, 1.5s, 30m, 2h or 1h30m, from 1ms to 1h';
+const DURATION_HINT = 'expected a duration from 1ms to 1h, such as 500ms, 2s, 1.5s or 1m30s';
 const ENDPOINTS_TYPO_WARNING =
   'FLANNEL_ETCD_ENDPOINTS is set but not read by flanctl: ' +
   'flanneld reads FLANNELD_ETCD_ENDPOINTS (with a D), so this is likely a typo, ' +
