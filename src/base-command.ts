@@ -125,9 +125,13 @@ export abstract class FlanctlCommand extends Command {
     return super.finally(error);
   }
 
-  private printError(message: string, hint: string | undefined, error: Error): void {
+  protected errorLine(message: string, hint?: string): void {
     const line = `${message}${hint ? `; hint: ${hint}` : ''}`;
     process.stderr.write(`flanctl: error: ${oneLine(line)}\n`);
+  }
+
+  private printError(message: string, hint: string | undefined, error: Error): void {
+    this.errorLine(message, hint);
     if (this.debugEnabled) process.stderr.write(`${stackOf(error)}\n`);
   }
 }

@@ -32,6 +32,13 @@ export interface RangeResult {
   revision: number;
 }
 
+/** A condition a transaction checks: the key's mod revision, or that the key does not exist. */
+export type Guard = { key: string; modRevision: number } | { key: string; absent: true };
+
+export type WriteOp =
+  | { put: { key: string; value: string; leaseDecimal?: string } }
+  | { delete: { key: string } };
+
 export interface LeaseTimeToLive {
   ttl: number;
   grantedTtl: number;
@@ -125,6 +132,62 @@ export class EtcdClient {
       grantedTtl: Number(response.grantedTTL),
       keys: (response.keys ?? []).map((key) => Buffer.from(key).toString()),
     };
+  }
+
+  /** One transaction: every op when every guard holds, nothing otherwise. */
+  async guardedWrite(
+    guards: Guard[],
+    ops: WriteOp[],
+  ): Promise<{ succeeded: boolean; revision: number }> {
+    const compare = guards.map((guard) =>
+      'absent' in guard
+        ? {
+            key: Buffer.from(guard.key),
+            target: 'Version' as const,
+            result: 'Equal' as const,
+            version: 0,
+          }
+        : {
+            key: Buffer.from(guard.key),
+            target: 'Mod' as const,
+            result: 'Equal' as const,
+            mod_revision: guard.modRevision,
+          },
+    );
+    const success = ops.map((op) =>
+      'put' in op
+        ? {
+            request_put: {
+              key: Buffer.from(op.put.key),
+              value: Buffer.from(op.put.value),
+              lease: op.put.leaseDecimal ?? '0',
+            },
+          }
+        : { request_delete_range: { key: Buffer.from(op.delete.key) } },
+    );
+
+    const response = await this.call(() => this.client.kv.txn({ compare, success, failure: [] }));
+    return { succeeded: response.succeeded, revision: Number(response.header.revision) };
+  }
+
+  /** A new etcd lease; returns its id in decimal. */
+  async leaseGrant(ttlSeconds: number): Promise<string> {
+    const response = await this.call(() => this.client.leaseClient.leaseGrant({ TTL: ttlSeconds }));
+    return response.ID;
+  }
+
+  /** Revokes a lease (and deletes every key still attached). False when etcd no longer has it. */
+  async leaseRevoke(decimalId: string): Promise<boolean> {
+    try {
+      await this.call(() => this.client.leaseClient.leaseRevoke({ ID: decimalId }));
+      return true;
+    } catch (error) {
+      if (error instanceof FlanctlError && error.cause instanceof this.etcd.EtcdLeaseInvalidError) {
+        return false;
+      }
+
+      throw error;
+    }
   }
 
   close(): void {

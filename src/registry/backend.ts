@@ -19,6 +19,13 @@ export interface LeaseDetails extends LeaseTtl {
   readonly keys: string[];
 }
 
+/** What a guarded write checks and does; see EtcdClient.guardedWrite. */
+export type KeyGuard = { key: string; modRevision: number } | { key: string; absent: true };
+
+export type KeyWrite =
+  | { put: { key: string; value: string; leaseId: string | null } }
+  | { delete: { key: string } };
+
 export interface RegistryBackend {
   readonly api: 'v3';
   readValue(key: string): Promise<StoredValue | undefined>;
@@ -27,6 +34,14 @@ export interface RegistryBackend {
   /** TimeToLive of each distinct lease id (hex), at most `maxInFlight` calls at a time. */
   leaseTtls(leaseIds: Iterable<string>, maxInFlight: number): Promise<Map<string, LeaseTtl>>;
   leaseDetails(leaseId: string): Promise<LeaseDetails>;
+  /** One subnet key as stored, or undefined when it does not exist. */
+  readSubnet(key: string, dir: string): Promise<StoredSubnet | undefined>;
+  /** One transaction: all writes when every guard holds; `applied` false otherwise. */
+  write(guards: KeyGuard[], writes: KeyWrite[]): Promise<{ applied: boolean; revision: number }>;
+  /** A new etcd lease (hex id). */
+  grantLease(ttlSeconds: number): Promise<string>;
+  /** Revokes a lease that no key uses any more; returns the keys that still use it instead. */
+  revokeIfUnused(leaseId: string): Promise<{ revoked: boolean; keys: string[] }>;
   /** Up to `limit` key names of the whole keyspace, for hints when a prefix is empty. */
   sampleKeys(limit: number): Promise<string[]>;
   close(): void;

@@ -1,8 +1,15 @@
 // flannel's data through the etcd v3 API.
 import type { LeaseTtl, StoredSubnet } from '../domain/lease-entry.js';
-import type { EtcdClient, KeyValue } from '../etcd/client.js';
+import type { EtcdClient, KeyValue, WriteOp } from '../etcd/client.js';
 import { FlanctlError } from '../errors.js';
-import type { LeaseDetails, RegistryBackend, StoredValue, SubnetListing } from './backend.js';
+import type {
+  KeyGuard,
+  KeyWrite,
+  LeaseDetails,
+  RegistryBackend,
+  StoredValue,
+  SubnetListing,
+} from './backend.js';
 
 // Pages of 1,000 flannel keys are ~200 KB: far below gRPC's message limit, few round trips.
 const PAGE_SIZE = 1000;
@@ -72,6 +79,42 @@ export class V3Backend implements RegistryBackend {
   async leaseDetails(leaseId: string): Promise<LeaseDetails> {
     const answer = await this.client.leaseTimeToLive(hexToDecimal(leaseId), true);
     return { ...answer, answeredAtMs: Date.now() };
+  }
+
+  async readSubnet(key: string, dir: string): Promise<StoredSubnet | undefined> {
+    const result = await this.client.range({ key: Buffer.from(key) });
+    const kv = result.kvs[0];
+    return kv ? toStoredSubnet(kv, dir) : undefined;
+  }
+
+  async write(guards: KeyGuard[], writes: KeyWrite[]) {
+    const ops: WriteOp[] = writes.map((write) =>
+      'put' in write
+        ? {
+            put: {
+              key: write.put.key,
+              value: write.put.value,
+              leaseDecimal: write.put.leaseId ? hexToDecimal(write.put.leaseId) : undefined,
+            },
+          }
+        : write,
+    );
+    const result = await this.client.guardedWrite(guards, ops);
+    return { applied: result.succeeded, revision: result.revision };
+  }
+
+  async grantLease(ttlSeconds: number): Promise<string> {
+    return decimalToHex(await this.client.leaseGrant(ttlSeconds));
+  }
+
+  // LIMITATION: a key attached between the check and the revoke would be deleted with the
+  // lease. flanneld never re-attaches an old lease (each renewal grants a new one), so only
+  // another tool doing so could hit this window.
+  async revokeIfUnused(leaseId: string): Promise<{ revoked: boolean; keys: string[] }> {
+    const details = await this.client.leaseTimeToLive(hexToDecimal(leaseId), true);
+    if (details.keys.length > 0) return { revoked: false, keys: details.keys };
+
+    return { revoked: await this.client.leaseRevoke(hexToDecimal(leaseId)), keys: [] };
   }
 
   async sampleKeys(limit: number): Promise<string[]> {

@@ -1,0 +1,165 @@
+// What every command that changes etcd shares: --dry-run, --json, the journal, confirmation,
+// per-subnet results, and the exit code of the first failure.
+import { Errors, Flags } from '@oclif/core';
+
+import { FlanctlCommand } from './base-command.js';
+import { ABSENT, type PlannedChange } from './domain/change-plan.js';
+import { formatCidr } from './domain/cidr.js';
+import { FlanctlError, usageError } from './errors.js';
+import { Journal, journalPath } from './journal/journal.js';
+import { planText, resultLines, resultsDocument } from './output/views/changes.js';
+import { type ChangeResult, applyPlan, settled } from './registry/apply.js';
+import type { RegistryBackend } from './registry/backend.js';
+import type { NetworkPaths } from './registry/network.js';
+import { type Target, type Unmatched, rereadTarget } from './registry/targets.js';
+
+export const changeFlags = {
+  'dry-run': Flags.boolean({ description: 'print the exact plan and change nothing' }),
+  json: Flags.boolean({ description: 'print one JSON document with a result per subnet' }),
+  journal: Flags.string({
+    description:
+      'journal file for undo [default: $XDG_STATE_HOME/flanctl/journal.jsonl, ' +
+      'else ~/.local/state/flanctl/journal.jsonl]',
+    env: 'FLANCTL_JOURNAL',
+  }),
+};
+
+export const confirmFlags = {
+  yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation' }),
+};
+
+export interface ChangeRun {
+  readonly backend: RegistryBackend;
+  readonly paths: NetworkPaths;
+  readonly plans: PlannedChange[];
+  /** Plans one key again from a fresh read, after flanneld changed it underneath. */
+  readonly replan: (target: Target) => PlannedChange;
+  readonly flags: { 'dry-run': boolean; json: boolean; journal?: string };
+  /** Asks before writing (release, restore); undefined for commands that need no consent. */
+  readonly confirm?: { yes: boolean; question: string };
+}
+
+export abstract class ChangeCommand extends FlanctlCommand {
+  /** Subnet arguments, with `-` replaced by the lines of stdin. */
+  protected async subnetInputs(argv: readonly string[]): Promise<string[]> {
+    if (!argv.includes('-')) return [...argv];
+
+    const lines = (await readStdin())
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    return argv.flatMap((input) => (input === '-' ? lines : [input]));
+  }
+
+  /** A not-found result for a typed subnet that matched no key. */
+  protected notFoundPlan(
+    action: PlannedChange['action'],
+    unmatched: Unmatched,
+    paths: NetworkPaths,
+    subnetLen?: number,
+  ): PlannedChange {
+    const { selector } = unmatched;
+    const otherLength =
+      selector.kind === 'cidr' &&
+      subnetLen !== undefined &&
+      selector.cidr.prefixLength !== subnetLen;
+    const hint = otherLength ? ` (this network uses /${subnetLen} subnets)` : '';
+    const subnet = selector.kind === 'cidr' ? formatCidr(selector.cidr) : unmatched.input.trim();
+    return {
+      action,
+      subnet,
+      key: unmatched.key,
+      before: ABSENT,
+      verdict: {
+        kind: 'refused',
+        exit: 'notFound',
+        reason: `no key under ${paths.subnetsDir}${hint}`,
+      },
+      leaseToRevoke: null,
+    };
+  }
+
+  protected async runChanges(run: ChangeRun): Promise<void> {
+    const { flags, plans } = run;
+    const dryRun = flags['dry-run'];
+    const changing = plans.filter((plan) => plan.verdict.kind === 'change');
+
+    let journal: Journal | undefined;
+    let results: ChangeResult[];
+    if (dryRun || changing.length === 0) {
+      results = plans.map((plan) => settled(plan) ?? { plan, status: 'planned' });
+    } else {
+      if (run.confirm) await this.confirmChanges(changing, run.confirm);
+      journal = Journal.open(journalPath(flags.journal, process.env));
+      results = [];
+      for (const plan of plans) {
+        const context = {
+          backend: run.backend,
+          journal,
+          prefix: run.paths.prefix,
+          command: [this.config.bin, ...process.argv.slice(2)],
+        };
+        const reread = async () => run.replan(await rereadTarget(run.backend, run.paths, plan));
+        results.push(await applyPlan(context, plan, reread));
+      }
+    }
+
+    this.report(results, dryRun, journal?.path ?? null, flags.json);
+  }
+
+  private async confirmChanges(
+    changing: PlannedChange[],
+    consent: { yes: boolean; question: string },
+  ): Promise<void> {
+    if (consent.yes) return;
+
+    if (!process.stdin.isTTY) {
+      throw usageError(
+        `${consent.question.replace(/\?$/, '')}: confirmation needed and stdin is not a terminal; ` +
+          'nothing was changed',
+        'pass --yes (see the plan first with --dry-run)',
+      );
+    }
+
+    for (const plan of changing) process.stderr.write(`  ${planText(plan)}\n`);
+    // The prompt library is only loaded when a person is asked something.
+    const { confirm } = await import('@inquirer/prompts');
+    const agreed = await confirm(
+      { message: consent.question, default: false },
+      { output: process.stderr },
+    );
+    if (!agreed) throw new FlanctlError('problems', 'not confirmed; nothing was changed');
+  }
+
+  private report(
+    results: ChangeResult[],
+    dryRun: boolean,
+    journal: string | null,
+    json: boolean,
+  ): void {
+    if (json) {
+      this.writeOut(`${resultsDocument(results, dryRun, journal)}\n`);
+    } else {
+      const lines = results.flatMap((result) => resultLines(result, this.config.bin));
+      if (lines.length > 0) this.writeOut(`${lines.join('\n')}\n`);
+    }
+
+    const failures = results.flatMap((result) => (result.error ? [result] : []));
+    for (const { plan, error } of failures) {
+      this.errorLine(`${plan.subnet}: ${error?.message}`, error?.hint);
+    }
+
+    // The first failure decides the exit code, after everything else was done and shown.
+    if (failures[0]?.error) throw new Errors.ExitError(failures[0].error.exitCode);
+  }
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk) => (text += chunk));
+    process.stdin.on('end', () => resolve(text));
+    process.stdin.on('error', reject);
+  });
+}

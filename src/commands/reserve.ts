@@ -1,0 +1,177 @@
+import { Args, Flags } from '@oclif/core';
+
+import { ChangeCommand, changeFlags } from '../change-command.js';
+import {
+  ABSENT,
+  type HeldSubnet,
+  type PlannedChange,
+  planCreate,
+  planReserve,
+  preassignProblems,
+} from '../domain/change-plan.js';
+import { parseIp } from '../domain/cidr.js';
+import { isJsonObject, parseJson } from '../domain/go-json.js';
+import { parseLeaseValue } from '../domain/lease-attrs.js';
+import { parseSubnetKeyName } from '../domain/subnet-key.js';
+import { usageError } from '../errors.js';
+import type { SubnetListing } from '../registry/backend.js';
+import { type ConfigState, networkPaths, readConfig } from '../registry/network.js';
+import { type Target, selectTargets } from '../registry/targets.js';
+
+export default class Reserve extends ChangeCommand {
+  static override summary = 'Turn leases into reservations: the same key and value, no etcd lease';
+
+  static override description =
+    'Each key is re-put without its lease in one transaction guarded by its mod revision; the ' +
+    'old lease is revoked once no key uses it. With --public-ip and a subnet that has no key, ' +
+    'creates a reservation for a host that has no lease yet.';
+
+  static override strict = false;
+
+  static override args = {
+    subnet: Args.string({ description: 'subnets to reserve (10.5.1.0/24, a key, or - for stdin)' }),
+  };
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> 10.5.1.0/24',
+    '<%= config.bin %> <%= command.id %> --public-ip 192.0.2.17 --dry-run',
+    '<%= config.bin %> <%= command.id %> 10.5.7.0/24 --public-ip 192.0.2.17 --backend vxlan',
+    'cat subnets.txt | <%= config.bin %> <%= command.id %> - --json',
+  ];
+
+  static override flags = {
+    ...changeFlags,
+    'public-ip': Flags.string({
+      description: 'the host: reserve what it holds, or pre-assign the named subnet to it',
+    }),
+    backend: Flags.string({
+      description: 'BackendType of a pre-assigned subnet [default: config]',
+    }),
+    'backend-data': Flags.string({ description: 'BackendData JSON of a pre-assigned subnet' }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Reserve);
+    const inputs = await this.subnetInputs(argv as string[]);
+    const publicIP = checkedPublicIp(flags['public-ip'], inputs);
+    const preassignValue = publicIP && inputs.length > 0 ? newValue(publicIP, flags) : undefined;
+    const settings = this.connectionSettings(flags);
+    const paths = networkPaths(settings.prefix.value);
+
+    const backend = await this.registry(settings);
+    const config = await readConfig(backend, paths);
+    const selection = await selectTargets(backend, paths, {
+      inputs,
+      publicIP: inputs.length === 0 ? publicIP : undefined,
+    });
+    for (const note of selection.notes) this.infoLine(note);
+
+    const plans: PlannedChange[] = [
+      ...selection.targets.map((target) => planFor(target, publicIP, inputs.length > 0)),
+      ...selection.unmatched.map((unmatched) =>
+        preassignValue && unmatched.selector.kind === 'cidr' && unmatched.selector.cidr.family === 4
+          ? planCreate(
+              { subnet: unmatched.input.trim(), key: unmatched.key, before: ABSENT },
+              preassignValue(config),
+              preassignProblems(
+                unmatched.selector.cidr,
+                publicIP as string,
+                usable(config),
+                held(selection.listing),
+              ),
+            )
+          : this.notFoundPlan('reserve', unmatched, paths, config.config?.ipv4?.subnetLen),
+      ),
+    ];
+    if (plans.length === 0)
+      throw usageError(`no subnet under ${paths.subnetsDir} is held by ${publicIP}`);
+
+    await this.runChanges({
+      backend,
+      paths,
+      plans,
+      replan: (target) => planFor(target, publicIP, inputs.length > 0),
+      flags,
+    });
+    this.warnAboutFlannelV3(plans, flags['dry-run']);
+  }
+
+  // flanneld with etcd v3 decides "reservation" from a zero expiry that etcd never reports.
+  private warnAboutFlannelV3(plans: PlannedChange[], dryRun: boolean): void {
+    if (dryRun || !plans.some((plan) => plan.verdict.kind === 'change')) return;
+
+    this.warnLine(
+      'flanneld versions that use etcd v3 turn a reservation back into a 24h lease when they ' +
+        'restart (flannel issue 1329); after that host restarts, check with ' +
+        `\`${this.config.bin} leases ls --reservations\` and reserve again if needed`,
+    );
+  }
+}
+
+/** With subnets named and --public-ip, a subnet held by another host is refused. */
+function planFor(target: Target, publicIP: string | undefined, named: boolean): PlannedChange {
+  const plan = planReserve(target);
+  const holder = parseLeaseValue(target.before.value ?? '');
+  if (!named || !publicIP || !holder.ok || holder.attrs.publicIP === publicIP) return plan;
+
+  return {
+    ...plan,
+    verdict: {
+      kind: 'refused',
+      exit: 'problems',
+      reason: `is held by ${holder.attrs.publicIP}, not ${publicIP}`,
+    },
+    leaseToRevoke: null,
+  };
+}
+
+function checkedPublicIp(text: string | undefined, inputs: string[]): string | undefined {
+  if (text === undefined) {
+    if (inputs.length === 0) throw usageError('name a subnet, - for stdin, or --public-ip IP');
+    return undefined;
+  }
+
+  if (parseIp(text)?.family !== 4)
+    throw usageError(`--public-ip ${JSON.stringify(text)} is not an IPv4 address`);
+  return text;
+}
+
+/** The LeaseAttrs value flanneld would find for a pre-assigned host. */
+function newValue(
+  publicIP: string,
+  flags: { backend?: string; 'backend-data'?: string },
+): (config: ConfigState) => string {
+  let backendData: unknown = null;
+  if (flags['backend-data'] !== undefined) {
+    const parsed = parseJson(flags['backend-data']);
+    if (!parsed.ok || !isJsonObject(parsed.value)) {
+      throw usageError(
+        `--backend-data ${JSON.stringify(flags['backend-data'])} is not a JSON object`,
+      );
+    }
+
+    backendData = parsed.value;
+  }
+
+  return (config) =>
+    JSON.stringify({
+      PublicIP: publicIP,
+      PublicIPv6: null,
+      BackendType: flags.backend ?? config.config?.backendType ?? 'udp',
+      BackendData: backendData,
+    });
+}
+
+function usable(config: ConfigState) {
+  return config.problems.length === 0 ? config.config : undefined;
+}
+
+function held(listing: SubnetListing): HeldSubnet[] {
+  return listing.subnets.flatMap((stored) => {
+    const key = parseSubnetKeyName(stored.name);
+    const value = parseLeaseValue(stored.value);
+    return key.ok
+      ? [{ subnet: key.key.ipv4, publicIP: value.ok ? value.attrs.publicIP : '?' }]
+      : [];
+  });
+}

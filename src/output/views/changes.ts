@@ -1,0 +1,137 @@
+// Output of the changing commands: what each subnet got, and how to undo it. Pure.
+import type { KeySnapshot, PlannedChange } from '../../domain/change-plan.js';
+import { formatDuration } from '../../domain/duration.js';
+import { parseLeaseValue } from '../../domain/lease-attrs.js';
+import type { JournalEntry } from '../../journal/journal.js';
+import type { ChangeResult } from '../../registry/apply.js';
+import { renderColumns } from '../columns.js';
+
+const PAST_TENSE: Record<PlannedChange['action'], string> = {
+  reserve: 'reserved',
+  unreserve: 'unreserved',
+  release: 'released',
+  create: 'reserved',
+  restore: 'restored',
+};
+
+function leaseText(state: KeySnapshot): string {
+  if (!state.exists) return 'no key';
+  if (state.leaseId === null) return 'no etcd lease';
+  const left = state.ttlSeconds === null ? '' : `, ${formatDuration(state.ttlSeconds)} left`;
+  return `lease ${state.leaseId}${left}`;
+}
+
+/** What a plan would do, in words, for --dry-run. */
+export function planText(plan: PlannedChange): string {
+  const { verdict } = plan;
+  if (verdict.kind === 'unchanged') return `${plan.subnet}: ${verdict.reason}; nothing to do`;
+  if (verdict.kind === 'refused') return `${plan.subnet}: refused: ${verdict.reason}`;
+
+  const { outcome } = verdict;
+  const now = `now ${leaseText(plan.before)}`;
+  const change =
+    outcome.kind === 'delete'
+      ? `delete ${plan.key} (${now})`
+      : outcome.lease === 'new'
+        ? `put ${plan.key} under a new etcd lease of ${formatDuration(verdict.newLeaseTtlSeconds ?? 0)} (${now})`
+        : `put ${plan.key} with no etcd lease (${now})`;
+  const revoke = plan.leaseToRevoke
+    ? `; then revoke lease ${plan.leaseToRevoke} if no other key uses it`
+    : '';
+  return `would ${plan.action} ${plan.subnet}: ${change}${revoke}`;
+}
+
+/** Lines for stdout: the result and, for a change, how to undo it. */
+export function resultLines(result: ChangeResult, bin: string): string[] {
+  const { plan } = result;
+  if (result.status === 'planned') return [planText(plan)];
+  if (result.status === 'unchanged' && plan.verdict.kind === 'unchanged') {
+    return [`${plan.subnet}: ${plan.verdict.reason}; nothing to do`];
+  }
+
+  if (result.status !== 'changed' || !result.after) return [];
+
+  const lines = [
+    `${PAST_TENSE[plan.action]} ${plan.subnet}${holderOf(plan, result.after)}: ${plan.key} ` +
+      `${result.after.exists ? `now has ${leaseText(result.after)}` : 'deleted'} ` +
+      `(was ${leaseText(plan.before)})`,
+  ];
+  const revocation = result.revocation;
+  if (revocation) {
+    lines.push(
+      revocation.revoked
+        ? `  revoked lease ${revocation.leaseId}: no other key used it`
+        : revocation.keptFor.length > 0
+          ? `  kept lease ${revocation.leaseId}: still used by ${revocation.keptFor.join(', ')}`
+          : `  lease ${revocation.leaseId} was gone already`,
+    );
+  }
+
+  lines.push(`  undo: ${undoCommand(result, bin)}`);
+  return lines;
+}
+
+/** ` (192.0.2.1)`: the host the key belongs to, as its value says. */
+function holderOf(plan: PlannedChange, after: KeySnapshot): string {
+  const value = plan.before.value ?? after.value;
+  const parsed = value === null ? undefined : parseLeaseValue(value);
+  return parsed?.ok ? ` (${parsed.attrs.publicIP})` : '';
+}
+
+function undoCommand(result: ChangeResult, bin: string): string {
+  const restore = `${bin} restore --entry ${result.journalId}`;
+  switch (result.plan.action) {
+    case 'reserve':
+      return `${bin} unreserve ${result.plan.subnet}   (or ${restore})`;
+    case 'unreserve':
+      return `${bin} reserve ${result.plan.subnet}   (or ${restore})`;
+    default:
+      return restore;
+  }
+}
+
+export function resultsDocument(
+  results: readonly ChangeResult[],
+  dryRun: boolean,
+  journal: string | null,
+): string {
+  return JSON.stringify({
+    dryRun,
+    journal,
+    results: results.map((result) => ({
+      subnet: result.plan.subnet,
+      key: result.plan.key,
+      action: result.plan.action,
+      ok: result.status !== 'failed',
+      status: result.status,
+      before: result.plan.before,
+      after: result.after ?? null,
+      plan: result.status === 'planned' ? planText(result.plan) : null,
+      journalId: result.journalId ?? null,
+      revokedLease: result.revocation ?? null,
+      error: result.error
+        ? {
+            kind: result.error.kind,
+            exitCode: result.error.exitCode,
+            message: result.error.message,
+          }
+        : null,
+    })),
+  });
+}
+
+/** `restore --list`: one line per applied change, oldest first, or a JSON document. */
+export function journalListing(entries: readonly JournalEntry[], json: boolean): string {
+  if (json) {
+    return `${JSON.stringify({ entries: entries.map(({ intent, applied }) => ({ ...intent, revision: applied.revision, after: applied.after })) })}\n`;
+  }
+
+  const rows = entries.map(({ intent }) => [
+    intent.id,
+    intent.time,
+    intent.action,
+    intent.subnet,
+    `${intent.user}@${intent.host}`,
+  ]);
+  return renderColumns(['ENTRY', 'TIME', 'ACTION', 'SUBNET', 'BY'], rows);
+}

@@ -1,0 +1,147 @@
+// Carries out planned changes: journal first, then one transaction guarded by the key's mod
+// revision as read (or its absence), then the old lease is revoked once no key uses it.
+import { ABSENT, type KeySnapshot, type PlannedChange } from '../domain/change-plan.js';
+import { FlanctlError } from '../errors.js';
+import type { Journal } from '../journal/journal.js';
+import { whoAndWhere } from '../journal/journal.js';
+import type { KeyGuard, KeyWrite, RegistryBackend } from './backend.js';
+
+export interface Revocation {
+  readonly leaseId: string;
+  readonly revoked: boolean;
+  /** Keys still attached, which is why the lease was kept. */
+  readonly keptFor: string[];
+}
+
+export interface ChangeResult {
+  /** The plan that was carried out (after a re-read, the second one). */
+  readonly plan: PlannedChange;
+  readonly status: 'changed' | 'unchanged' | 'planned' | 'failed';
+  readonly after?: KeySnapshot;
+  readonly journalId?: string;
+  readonly revocation?: Revocation;
+  readonly error?: FlanctlError;
+}
+
+export interface ApplyContext {
+  readonly backend: RegistryBackend;
+  readonly journal: Journal;
+  readonly prefix: string;
+  readonly command: string[];
+}
+
+/**
+ * Applies a plan. When the key changed between read and write (flanneld renewed it), `replan`
+ * reads it again and the new plan gets one more try; a second change is a conflict.
+ */
+export async function applyPlan(
+  context: ApplyContext,
+  first: PlannedChange,
+  replan: () => Promise<PlannedChange>,
+): Promise<ChangeResult> {
+  let plan = first;
+  for (let attempt = 1; ; attempt++) {
+    const early = settled(plan);
+    if (early) return early;
+
+    const outcome = await writeOnce(context, plan);
+    if (outcome) return outcome;
+
+    const again = await replan();
+    if (attempt === 2) return { plan: again, status: 'failed', error: conflict(plan, again) };
+    plan = again;
+  }
+}
+
+/** Plans that need no write: done already, or refused. */
+export function settled(plan: PlannedChange): ChangeResult | undefined {
+  const { verdict } = plan;
+  if (verdict.kind === 'unchanged') return { plan, status: 'unchanged' };
+  if (verdict.kind === 'refused') {
+    return { plan, status: 'failed', error: new FlanctlError(verdict.exit, verdict.reason) };
+  }
+
+  return undefined;
+}
+
+async function writeOnce(
+  context: ApplyContext,
+  plan: PlannedChange,
+): Promise<ChangeResult | undefined> {
+  if (plan.verdict.kind !== 'change') return undefined;
+
+  const { backend, journal } = context;
+  const { outcome, newLeaseTtlSeconds } = plan.verdict;
+  const id = journal.newId();
+  journal.append({
+    type: 'intent',
+    id,
+    time: new Date().toISOString(),
+    ...whoAndWhere(),
+    command: context.command,
+    prefix: context.prefix,
+    action: plan.action,
+    subnet: plan.subnet,
+    key: plan.key,
+    before: plan.before,
+  });
+
+  const newLease =
+    outcome.kind === 'put' && outcome.lease === 'new'
+      ? await backend.grantLease(newLeaseTtlSeconds ?? 0)
+      : null;
+  const guard: KeyGuard = plan.before.exists
+    ? { key: plan.key, modRevision: plan.before.modRevision ?? 0 }
+    : { key: plan.key, absent: true };
+  const write: KeyWrite =
+    outcome.kind === 'delete'
+      ? { delete: { key: plan.key } }
+      : { put: { key: plan.key, value: outcome.value, leaseId: newLease } };
+
+  const result = await backend.write([guard], [write]);
+  if (!result.applied) {
+    // The granted lease would otherwise linger, keyless, for its whole TTL.
+    if (newLease) await backend.revokeIfUnused(newLease);
+    return undefined;
+  }
+
+  const after: KeySnapshot =
+    outcome.kind === 'delete'
+      ? ABSENT
+      : {
+          exists: true,
+          value: outcome.value,
+          leaseId: newLease,
+          ttlSeconds: newLease ? (newLeaseTtlSeconds ?? null) : null,
+          grantedTtlSeconds: newLease ? (newLeaseTtlSeconds ?? null) : null,
+          modRevision: result.revision,
+        };
+  journal.append({
+    type: 'applied',
+    id,
+    time: new Date().toISOString(),
+    revision: result.revision,
+    after,
+  });
+
+  const revocation = plan.leaseToRevoke
+    ? { leaseId: plan.leaseToRevoke, ...(await revoke(backend, plan.leaseToRevoke)) }
+    : undefined;
+  return { plan, status: 'changed', after, journalId: id, revocation };
+}
+
+async function revoke(backend: RegistryBackend, leaseId: string) {
+  const { revoked, keys } = await backend.revokeIfUnused(leaseId);
+  return { revoked, keptFor: keys };
+}
+
+function conflict(tried: PlannedChange, now: PlannedChange): FlanctlError {
+  const describe = (state: KeySnapshot) =>
+    state.exists ? `mod revision ${state.modRevision}, lease ${state.leaseId ?? 'none'}` : 'no key';
+  return new FlanctlError(
+    'conflict',
+    `${tried.key} changed while flanctl wrote it (was ${describe(tried.before)}, ` +
+      `now ${describe(now.before)}); nothing was written`,
+    'run the command again to act on the new state',
+  );
+}

@@ -1,0 +1,171 @@
+// Which subnet keys a changing command acts on, read with everything its plan needs.
+import { formatCidr } from '../domain/cidr.js';
+import { type KeySnapshot, snapshotOf } from '../domain/change-plan.js';
+import { classifyLease, type StoredSubnet } from '../domain/lease-entry.js';
+import { parseLeaseValue } from '../domain/lease-attrs.js';
+import {
+  type SubnetSelector,
+  parseSubnetKeyName,
+  parseSubnetSelector,
+  selectorMatches,
+} from '../domain/subnet-key.js';
+import { usageError } from '../errors.js';
+import type { RegistryBackend, SubnetListing } from './backend.js';
+import type { NetworkPaths } from './network.js';
+
+export interface Target {
+  readonly subnet: string;
+  readonly key: string;
+  readonly before: KeySnapshot;
+}
+
+/** A typed subnet that matched no key: becomes a not-found result, not an exception. */
+export interface Unmatched {
+  readonly input: string;
+  readonly selector: SubnetSelector;
+  readonly key: string;
+}
+
+export interface Selection {
+  readonly listing: SubnetListing;
+  readonly targets: Target[];
+  readonly unmatched: Unmatched[];
+  /** Lines for stderr, e.g. that 10.5.1.1/24 was read as 10.5.1.0/24. */
+  readonly notes: string[];
+}
+
+export interface SelectionRequest {
+  readonly inputs: readonly string[];
+  readonly publicIP?: string;
+  /** Select every lease below this renew margin (seconds). */
+  readonly overdueMarginSeconds?: number;
+}
+
+/** Parses every typed subnet before anything is read, so one typo changes nothing. */
+export function parseSelectors(inputs: readonly string[], paths: NetworkPaths): SubnetSelector[] {
+  return inputs.map((input) => {
+    const parsed = parseSubnetSelector(input, paths.subnetsDir);
+    if (!parsed.ok) throw usageError(parsed.reason);
+    if (parsed.selector.kind === 'address') {
+      throw usageError(
+        `${input.trim()} is an address; name the subnet to change, e.g. 10.5.1.0/24`,
+      );
+    }
+
+    return parsed.selector;
+  });
+}
+
+export async function selectTargets(
+  backend: RegistryBackend,
+  paths: NetworkPaths,
+  request: SelectionRequest,
+): Promise<Selection> {
+  const selectors = parseSelectors(request.inputs, paths);
+  const listing = await backend.listSubnets(paths.subnetsDir);
+  const chosen = new Map<string, StoredSubnet>();
+  const unmatched: Unmatched[] = [];
+  const notes: string[] = [];
+
+  selectors.forEach((selector, index) => {
+    if (selector.kind === 'cidr' && selector.normalisedFrom) {
+      notes.push(`${selector.normalisedFrom} names the subnet ${formatCidr(selector.cidr)}`);
+    }
+
+    const matches = listing.subnets.filter((stored) => matchesSelector(stored, selector));
+    for (const stored of matches) chosen.set(stored.key, stored);
+    if (matches.length === 0) {
+      unmatched.push({ input: request.inputs[index], selector, key: keyFor(selector, paths) });
+    }
+  });
+
+  if (request.publicIP !== undefined) {
+    for (const stored of listing.subnets) {
+      if (publicIpOf(stored) === request.publicIP) chosen.set(stored.key, stored);
+    }
+  }
+
+  const targets = await Promise.all(
+    [...chosen.values()].map((stored) => readLeaseOf(backend, stored)),
+  );
+  const selected =
+    request.overdueMarginSeconds === undefined
+      ? targets
+      : await overdueTargets(backend, listing, request.overdueMarginSeconds, targets);
+  return { listing, targets: selected, unmatched, notes };
+}
+
+function matchesSelector(stored: StoredSubnet, selector: SubnetSelector): boolean {
+  if (selector.kind === 'key-name') return stored.name === selector.name;
+  const parsed = parseSubnetKeyName(stored.name);
+  return parsed.ok && selectorMatches(selector, parsed.key);
+}
+
+function publicIpOf(stored: StoredSubnet): string | undefined {
+  const parsed = parseLeaseValue(stored.value);
+  return parsed.ok ? parsed.attrs.publicIP : undefined;
+}
+
+/** Every lease whose host stopped renewing, next to what was named explicitly. */
+async function overdueTargets(
+  backend: RegistryBackend,
+  listing: SubnetListing,
+  marginSeconds: number,
+  named: Target[],
+): Promise<Target[]> {
+  const leased = listing.subnets.filter((stored) => stored.leaseId !== null);
+  const ttls = await backend.leaseTtls(
+    leased.map((stored) => stored.leaseId as string),
+    64,
+  );
+  const overdue = leased.filter((stored) => {
+    const status = classifyLease(
+      stored.leaseId,
+      ttls.get(stored.leaseId as string)?.ttl,
+      marginSeconds,
+    );
+    return status !== 'active';
+  });
+
+  const byKey = new Map(named.map((target) => [target.key, target]));
+  for (const stored of overdue) {
+    const ttl = ttls.get(stored.leaseId as string);
+    byKey.set(stored.key, {
+      subnet: subnetOf(stored),
+      key: stored.key,
+      before: snapshotOf(stored, ttl),
+    });
+  }
+
+  return [...byKey.values()];
+}
+
+export async function readLeaseOf(backend: RegistryBackend, stored: StoredSubnet): Promise<Target> {
+  const ttl = stored.leaseId ? await backend.leaseDetails(stored.leaseId) : undefined;
+  return { subnet: subnetOf(stored), key: stored.key, before: snapshotOf(stored, ttl) };
+}
+
+/** Reads one key afresh, for a second plan after a lost race. */
+export async function rereadTarget(
+  backend: RegistryBackend,
+  paths: NetworkPaths,
+  target: Pick<Target, 'subnet' | 'key'>,
+): Promise<Target> {
+  const stored = await backend.readSubnet(target.key, paths.subnetsDir);
+  if (!stored) return { ...target, before: snapshotOf(undefined) };
+  return readLeaseOf(backend, stored);
+}
+
+export function subnetOf(stored: StoredSubnet): string {
+  const parsed = parseSubnetKeyName(stored.name);
+  return parsed.ok ? formatCidr(parsed.key.ipv4) : stored.name;
+}
+
+function keyFor(selector: SubnetSelector, paths: NetworkPaths): string {
+  if (selector.kind === 'key-name') return `${paths.subnetsDir}${selector.name}`;
+  if (selector.kind === 'cidr') {
+    return `${paths.subnetsDir}${formatCidr(selector.cidr).replace('/', '-')}`;
+  }
+
+  return paths.subnetsDir;
+}
