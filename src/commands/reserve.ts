@@ -9,11 +9,12 @@ import {
   planReserve,
   preassignProblems,
 } from '../domain/change-plan.js';
-import { parseIp } from '../domain/cidr.js';
+import { type Cidr, formatCidr, parseIp } from '../domain/cidr.js';
 import { isJsonObject, parseJson } from '../domain/go-json.js';
 import { parseLeaseValue } from '../domain/lease-attrs.js';
 import { parseSubnetKeyName } from '../domain/subnet-key.js';
-import { usageError } from '../errors.js';
+import type { NetworkConfig } from '../domain/network-config.js';
+import { notFoundError, usageError } from '../errors.js';
 import type { SubnetListing } from '../registry/backend.js';
 import { type ConfigState, networkPaths, readConfig } from '../registry/network.js';
 import { type Target, selectTargets } from '../registry/targets.js';
@@ -66,31 +67,28 @@ export default class Reserve extends ChangeCommand {
     });
     for (const note of selection.notes) this.infoLine(note);
 
+    const named = inputs.length > 0;
     const plans: PlannedChange[] = [
-      ...selection.targets.map((target) => planFor(target, publicIP, inputs.length > 0)),
+      ...selection.targets.map((target) => planFor(target, publicIP, named)),
       ...selection.unmatched.map((unmatched) =>
         preassignValue && unmatched.selector.kind === 'cidr' && unmatched.selector.cidr.family === 4
-          ? planCreate(
-              { subnet: unmatched.input.trim(), key: unmatched.key, before: ABSENT },
-              preassignValue(config),
-              preassignProblems(
-                unmatched.selector.cidr,
-                publicIP as string,
-                usable(config),
-                held(selection.listing),
-              ),
-            )
+          ? preassignPlan(unmatched.selector.cidr, unmatched.key, publicIP as string, {
+              value: preassignValue(config),
+              config: config.problems.length === 0 ? config.config : undefined,
+              listing: selection.listing,
+            })
           : this.notFoundPlan('reserve', unmatched, paths, config.config?.ipv4?.subnetLen),
       ),
     ];
-    if (plans.length === 0)
-      throw usageError(`no subnet under ${paths.subnetsDir} is held by ${publicIP}`);
+    if (plans.length === 0) {
+      throw notFoundError(`no subnet under ${paths.subnetsDir} is held by ${publicIP}`);
+    }
 
     await this.runChanges({
       backend,
       paths,
       plans,
-      replan: (target) => planFor(target, publicIP, inputs.length > 0),
+      replan: (target) => planFor(target, publicIP, named),
       flags,
     });
     this.warnAboutFlannelV3(plans, flags['dry-run']);
@@ -162,16 +160,23 @@ function newValue(
     });
 }
 
-function usable(config: ConfigState) {
-  return config.problems.length === 0 ? config.config : undefined;
-}
-
-function held(listing: SubnetListing): HeldSubnet[] {
-  return listing.subnets.flatMap((stored) => {
-    const key = parseSubnetKeyName(stored.name);
+/** A new reservation for a host that has no lease yet, refused when it would not hold. */
+function preassignPlan(
+  subnet: Cidr,
+  key: string,
+  publicIP: string,
+  context: { value: string; config?: NetworkConfig; listing: SubnetListing },
+): PlannedChange {
+  const held: HeldSubnet[] = context.listing.subnets.flatMap((stored) => {
+    const parsedKey = parseSubnetKeyName(stored.name);
     const value = parseLeaseValue(stored.value);
-    return key.ok
-      ? [{ subnet: key.key.ipv4, publicIP: value.ok ? value.attrs.publicIP : '?' }]
-      : [];
+    const holder = value.ok ? value.attrs.publicIP : 'an unreadable value';
+    return parsedKey.ok ? [{ subnet: parsedKey.key.ipv4, publicIP: holder }] : [];
   });
+  const target = { subnet: formatCidr(subnet), key, before: ABSENT };
+  return planCreate(
+    target,
+    context.value,
+    preassignProblems(subnet, publicIP, context.config, held),
+  );
 }

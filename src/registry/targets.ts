@@ -85,13 +85,23 @@ export async function selectTargets(
     }
   }
 
-  const targets = await Promise.all(
-    [...chosen.values()].map((stored) => readLeaseOf(backend, stored)),
-  );
-  const selected =
-    request.overdueMarginSeconds === undefined
-      ? targets
-      : await overdueTargets(backend, listing, request.overdueMarginSeconds, targets);
+  // --overdue looks at every lease; otherwise only the chosen keys' leases are asked about.
+  const overdue = request.overdueMarginSeconds;
+  const asked = overdue === undefined ? [...chosen.values()] : listing.subnets;
+  const ttls = await backend.leaseTtls(leaseIdsOf(asked), MAX_IN_FLIGHT);
+  if (overdue !== undefined) {
+    for (const stored of listing.subnets) {
+      const ttl = stored.leaseId ? ttls.get(stored.leaseId)?.ttl : undefined;
+      const status = classifyLease(stored.leaseId, ttl, overdue);
+      if (status !== 'active' && status !== 'reservation') chosen.set(stored.key, stored);
+    }
+  }
+
+  const selected = [...chosen.values()].map((stored) => ({
+    subnet: subnetOf(stored),
+    key: stored.key,
+    before: snapshotOf(stored, stored.leaseId ? ttls.get(stored.leaseId) : undefined),
+  }));
   return { listing, targets: selected, unmatched, notes };
 }
 
@@ -106,38 +116,11 @@ function publicIpOf(stored: StoredSubnet): string | undefined {
   return parsed.ok ? parsed.attrs.publicIP : undefined;
 }
 
-/** Every lease whose host stopped renewing, next to what was named explicitly. */
-async function overdueTargets(
-  backend: RegistryBackend,
-  listing: SubnetListing,
-  marginSeconds: number,
-  named: Target[],
-): Promise<Target[]> {
-  const leased = listing.subnets.filter((stored) => stored.leaseId !== null);
-  const ttls = await backend.leaseTtls(
-    leased.map((stored) => stored.leaseId as string),
-    64,
-  );
-  const overdue = leased.filter((stored) => {
-    const status = classifyLease(
-      stored.leaseId,
-      ttls.get(stored.leaseId as string)?.ttl,
-      marginSeconds,
-    );
-    return status !== 'active';
-  });
+// The bound flanctl uses for concurrent TimeToLive calls outside `leases ls`.
+const MAX_IN_FLIGHT = 64;
 
-  const byKey = new Map(named.map((target) => [target.key, target]));
-  for (const stored of overdue) {
-    const ttl = ttls.get(stored.leaseId as string);
-    byKey.set(stored.key, {
-      subnet: subnetOf(stored),
-      key: stored.key,
-      before: snapshotOf(stored, ttl),
-    });
-  }
-
-  return [...byKey.values()];
+function leaseIdsOf(subnets: readonly StoredSubnet[]): string[] {
+  return subnets.flatMap((stored) => (stored.leaseId ? [stored.leaseId] : []));
 }
 
 export async function readLeaseOf(backend: RegistryBackend, stored: StoredSubnet): Promise<Target> {
