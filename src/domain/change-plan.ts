@@ -176,7 +176,7 @@ function releaseRefusal(target: Target, rules: ReleaseRules): string | undefined
   const ttl = before.ttlSeconds ?? 0;
   const expiresAt = new Date(rules.nowMs + ttl * 1000).toISOString();
   return (
-    `has ${formatDuration(ttl)} left, more than the renew margin ` +
+    `has ${formatDuration(ttl)} left, not below the renew margin ` +
     `${formatDuration(rules.renewMarginSeconds)}: its flanneld is probably alive and exits when ` +
     `its key vanishes; the lease expires at ${expiresAt} (${formatRelative(ttl)}); --force overrides`
   );
@@ -214,6 +214,11 @@ export function planRestore(
   force: boolean,
 ): PlannedChange {
   const { before } = target;
+  // A key already back as recorded (an earlier, partial restore) needs nothing, changed or not.
+  if (sameState(before, recorded)) {
+    return plan('restore', target, { kind: 'unchanged', reason: 'is as the journal recorded it' });
+  }
+
   const changedSince =
     before.exists !== expected.exists ||
     (before.exists && before.modRevision !== expected.modRevision);
@@ -226,10 +231,6 @@ export function planRestore(
         `(mod revision ${before.modRevision ?? 'none'}, expected ${expected.modRevision ?? 'none'}); ` +
         '--force overwrites it',
     });
-  }
-
-  if (sameState(before, recorded)) {
-    return plan('restore', target, { kind: 'unchanged', reason: 'is as the journal recorded it' });
   }
 
   if (!recorded.exists)

@@ -11,6 +11,8 @@ export interface Revocation {
   readonly revoked: boolean;
   /** Keys still attached, which is why the lease was kept. */
   readonly keptFor: string[];
+  /** Why the revoke call failed; the lease then expires on its own. */
+  readonly failure?: string;
 }
 
 export interface ChangeResult {
@@ -98,9 +100,17 @@ async function writeOnce(
       ? { delete: { key: plan.key } }
       : { put: { key: plan.key, value: outcome.value, leaseId: newLease } };
 
-  const result = await backend.write([guard], [write]);
+  // A lease granted for a write that did not land would otherwise linger, keyless, for its
+  // whole TTL. If the write did land after all, the key keeps the lease alive and it stays.
+  let result;
+  try {
+    result = await backend.write([guard], [write]);
+  } catch (error) {
+    if (newLease) await backend.revokeIfUnused(newLease).catch(() => undefined);
+    throw error;
+  }
+
   if (!result.applied) {
-    // The granted lease would otherwise linger, keyless, for its whole TTL.
     if (newLease) await backend.revokeIfUnused(newLease);
     return undefined;
   }
@@ -130,9 +140,15 @@ async function writeOnce(
   return { plan, status: 'changed', after, journalId: id, revocation };
 }
 
+// The change is made and journaled by now: a failed revoke is reported, not thrown, so the
+// result and its undo line are still shown.
 async function revoke(backend: RegistryBackend, leaseId: string) {
-  const { revoked, keys } = await backend.revokeIfUnused(leaseId);
-  return { revoked, keptFor: keys };
+  try {
+    const { revoked, keys } = await backend.revokeIfUnused(leaseId);
+    return { revoked, keptFor: keys };
+  } catch (error) {
+    return { revoked: false, keptFor: [], failure: (error as Error).message };
+  }
 }
 
 function conflict(tried: PlannedChange, now: PlannedChange): FlanctlError {

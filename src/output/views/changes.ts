@@ -3,8 +3,9 @@ import type { KeySnapshot, PlannedChange } from '../../domain/change-plan.js';
 import { formatDuration } from '../../domain/duration.js';
 import { parseLeaseValue } from '../../domain/lease-attrs.js';
 import type { JournalEntry } from '../../journal/journal.js';
-import type { ChangeResult } from '../../registry/apply.js';
+import type { ChangeResult, Revocation } from '../../registry/apply.js';
 import { renderColumns } from '../columns.js';
+import { printable } from '../printable.js';
 
 const PAST_TENSE: Record<PlannedChange['action'], string> = {
   reserve: 'reserved',
@@ -17,12 +18,23 @@ const PAST_TENSE: Record<PlannedChange['action'], string> = {
 function leaseText(state: KeySnapshot): string {
   if (!state.exists) return 'no key';
   if (state.leaseId === null) return 'no etcd lease';
-  const left = state.ttlSeconds === null ? '' : `, ${formatDuration(state.ttlSeconds)} left`;
-  return `lease ${state.leaseId}${left}`;
+  return `lease ${state.leaseId}${ttlNote(state.ttlSeconds)}`;
+}
+
+// etcd answers -1 for a lease it no longer knows and other negatives for an expired one.
+function ttlNote(ttl: number | null): string {
+  if (ttl === null) return '';
+  if (ttl === -1) return ', which etcd no longer knows';
+  if (ttl <= 0) return ', expired';
+  return `, ${formatDuration(ttl)} left`;
 }
 
 /** What a plan would do, in words, for --dry-run. */
 export function planText(plan: PlannedChange): string {
+  return printable(describePlan(plan));
+}
+
+function describePlan(plan: PlannedChange): string {
   const { verdict } = plan;
   if (verdict.kind === 'unchanged') return `${plan.subnet}: ${verdict.reason}; nothing to do`;
   if (verdict.kind === 'refused') return `${plan.subnet}: refused: ${verdict.reason}`;
@@ -43,6 +55,10 @@ export function planText(plan: PlannedChange): string {
 
 /** Lines for stdout: the result and, for a change, how to undo it. */
 export function resultLines(result: ChangeResult, bin: string): string[] {
+  return describeResult(result, bin).map(printable);
+}
+
+function describeResult(result: ChangeResult, bin: string): string[] {
   const { plan } = result;
   if (result.status === 'planned') return [planText(plan)];
   if (result.status === 'unchanged' && plan.verdict.kind === 'unchanged') {
@@ -58,17 +74,27 @@ export function resultLines(result: ChangeResult, bin: string): string[] {
   ];
   const revocation = result.revocation;
   if (revocation) {
-    lines.push(
-      revocation.revoked
-        ? `  revoked lease ${revocation.leaseId}: no other key used it`
-        : revocation.keptFor.length > 0
-          ? `  kept lease ${revocation.leaseId}: still used by ${revocation.keptFor.join(', ')}`
-          : `  lease ${revocation.leaseId} was gone already`,
-    );
+    lines.push(`  ${revocationText(revocation)}`);
   }
 
   lines.push(`  undo: ${undoCommand(result, bin)}`);
   return lines;
+}
+
+function revocationText(revocation: Revocation): string {
+  if (revocation.failure) {
+    return (
+      `could not revoke lease ${revocation.leaseId} (${revocation.failure}); ` +
+      'it expires on its own'
+    );
+  }
+
+  if (revocation.revoked) return `revoked lease ${revocation.leaseId}: no other key used it`;
+  if (revocation.keptFor.length > 0) {
+    return `kept lease ${revocation.leaseId}: still used by ${revocation.keptFor.join(', ')}`;
+  }
+
+  return `lease ${revocation.leaseId} was gone already`;
 }
 
 /** ` (192.0.2.1)`: the host the key belongs to, as its value says. */
