@@ -55,7 +55,6 @@ export abstract class ChangeCommand extends FlanctlCommand {
   protected notFoundPlan(
     action: PlannedChange['action'],
     unmatched: Unmatched,
-    paths: NetworkPaths,
     subnetLen?: number,
   ): PlannedChange {
     const { selector } = unmatched;
@@ -73,7 +72,7 @@ export abstract class ChangeCommand extends FlanctlCommand {
       verdict: {
         kind: 'refused',
         exit: 'notFound',
-        reason: `no key under ${paths.subnetsDir}${hint}`,
+        reason: `no key ${unmatched.key}${hint}`,
       },
       leaseToRevoke: null,
     };
@@ -81,7 +80,7 @@ export abstract class ChangeCommand extends FlanctlCommand {
 
   protected async runChanges(run: ChangeRun): Promise<void> {
     const { flags, plans } = run;
-    const dryRun = flags['dry-run'];
+    const dryRun = flags['dry-run'] === true;
     const changing = plans.filter((plan) => plan.verdict.kind === 'change');
 
     let journal: Journal | undefined;

@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { ChangeCommand, changeFlags, confirmFlags } from '../change-command.js';
 import { parseIp } from '../domain/cidr.js';
 import { ABSENT, planRelease } from '../domain/change-plan.js';
-import { usageError } from '../errors.js';
+import { notFoundError, usageError } from '../errors.js';
 import { renewMarginFlag, renewMarginSeconds } from '../flags.js';
 import { networkPaths, readConfig } from '../registry/network.js';
 import { selectTargets } from '../registry/targets.js';
@@ -71,17 +71,23 @@ export default class Release extends ChangeCommand {
     for (const note of selection.notes) this.infoLine(note);
     if (flags.force) this.warnLine('--force: live leases and reservations are released too');
 
-    const plans = [
-      ...selection.targets.map((target) => planRelease(target, rules)),
-      ...selection.unmatched.map((unmatched) =>
-        flags['ignore-not-found']
-          ? planRelease(
-              { subnet: unmatched.input.trim(), key: unmatched.key, before: ABSENT },
-              rules,
-            )
-          : this.notFoundPlan('release', unmatched, paths, subnetLen),
-      ),
-    ];
+    const plans = selection.items.map((item) => {
+      if ('target' in item) return planRelease(item.target, rules);
+
+      const { unmatched } = item;
+      return flags['ignore-not-found']
+        ? planRelease({ subnet: unmatched.input.trim(), key: unmatched.key, before: ABSENT }, rules)
+        : this.notFoundPlan('release', unmatched, subnetLen);
+    });
+    if (plans.length === 0) {
+      if (publicIP !== undefined && inputs.length === 0) {
+        throw notFoundError(`no subnet under ${paths.subnetsDir} is held by ${publicIP}`);
+      }
+
+      this.infoLine(`no lease under ${paths.subnetsDir} is below the renew margin; nothing to do`);
+      return;
+    }
+
     await this.runChanges({
       backend,
       paths,

@@ -68,18 +68,20 @@ export default class Reserve extends ChangeCommand {
     for (const note of selection.notes) this.infoLine(note);
 
     const named = inputs.length > 0;
-    const plans: PlannedChange[] = [
-      ...selection.targets.map((target) => planFor(target, publicIP, named)),
-      ...selection.unmatched.map((unmatched) =>
-        preassignValue && unmatched.selector.kind === 'cidr' && unmatched.selector.cidr.family === 4
-          ? preassignPlan(unmatched.selector.cidr, unmatched.key, publicIP as string, {
-              value: preassignValue(config),
-              config: config.problems.length === 0 ? config.config : undefined,
-              listing: selection.listing,
-            })
-          : this.notFoundPlan('reserve', unmatched, paths, config.config?.ipv4?.subnetLen),
-      ),
-    ];
+    const plans: PlannedChange[] = selection.items.map((item) => {
+      if ('target' in item) return planFor(item.target, publicIP, named);
+
+      const { selector, key } = item.unmatched;
+      if (preassignValue && selector.kind === 'cidr' && selector.cidr.family === 4) {
+        return preassignPlan(selector.cidr, key, publicIP as string, {
+          value: preassignValue(config),
+          config: config.problems.length === 0 ? config.config : undefined,
+          listing: selection.listing,
+        });
+      }
+
+      return this.notFoundPlan('reserve', item.unmatched, config.config?.ipv4?.subnetLen);
+    });
     if (plans.length === 0) {
       throw notFoundError(`no subnet under ${paths.subnetsDir} is held by ${publicIP}`);
     }
@@ -100,8 +102,8 @@ export default class Reserve extends ChangeCommand {
 
     this.warnLine(
       'flanneld versions that use etcd v3 turn a reservation back into a 24h lease when they ' +
-        'restart (flannel issue 1329); after that host restarts, check with ' +
-        `\`${this.config.bin} leases ls --reservations\` and reserve again if needed`,
+        'restart, and a running flanneld probably does so within seconds (flannel issue 1329); ' +
+        `check with \`${this.config.bin} leases ls --reservations\` and reserve again if needed`,
     );
   }
 }

@@ -49,12 +49,11 @@ export default class Unreserve extends ChangeCommand {
     const selection = await selectTargets(backend, paths, { inputs });
     for (const note of selection.notes) this.infoLine(note);
 
-    const plans = [
-      ...selection.targets.map((target) => planUnreserve(target, ttl)),
-      ...selection.unmatched.map((unmatched) =>
-        this.notFoundPlan('unreserve', unmatched, paths, subnetLen),
-      ),
-    ];
+    const plans = selection.items.map((item) =>
+      'target' in item
+        ? planUnreserve(item.target, ttl)
+        : this.notFoundPlan('unreserve', item.unmatched, subnetLen),
+    );
     await this.runChanges({
       backend,
       paths,

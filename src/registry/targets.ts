@@ -26,10 +26,13 @@ export interface Unmatched {
   readonly key: string;
 }
 
+/** One thing to act on, in the order the operator named it. */
+export type SelectedItem = { readonly target: Target } | { readonly unmatched: Unmatched };
+
 export interface Selection {
   readonly listing: SubnetListing;
-  readonly targets: Target[];
-  readonly unmatched: Unmatched[];
+  /** Named subnets in argument order (each key once), then what --public-ip/--overdue add. */
+  readonly items: SelectedItem[];
   /** Lines for stderr, e.g. that 10.5.1.1/24 was read as 10.5.1.0/24. */
   readonly notes: string[];
 }
@@ -63,8 +66,8 @@ export async function selectTargets(
 ): Promise<Selection> {
   const selectors = parseSelectors(request.inputs, paths);
   const listing = await backend.listSubnets(paths.subnetsDir);
-  const chosen = new Map<string, StoredSubnet>();
-  const unmatched: Unmatched[] = [];
+  // Insertion order is argument order; a key named twice keeps its first place.
+  const chosen = new Map<string, StoredSubnet | Unmatched>();
   const notes: string[] = [];
 
   selectors.forEach((selector, index) => {
@@ -73,36 +76,43 @@ export async function selectTargets(
     }
 
     const matches = listing.subnets.filter((stored) => matchesSelector(stored, selector));
-    for (const stored of matches) chosen.set(stored.key, stored);
+    for (const stored of matches) if (!chosen.has(stored.key)) chosen.set(stored.key, stored);
     if (matches.length === 0) {
-      unmatched.push({ input: request.inputs[index], selector, key: keyFor(selector, paths) });
+      const key = keyFor(selector, paths);
+      chosen.set(`unmatched ${index}`, { input: request.inputs[index], selector, key });
     }
   });
 
   if (request.publicIP !== undefined) {
     for (const stored of listing.subnets) {
-      if (publicIpOf(stored) === request.publicIP) chosen.set(stored.key, stored);
+      if (publicIpOf(stored) === request.publicIP && !chosen.has(stored.key)) {
+        chosen.set(stored.key, stored);
+      }
     }
   }
 
   // --overdue looks at every lease; otherwise only the chosen keys' leases are asked about.
   const overdue = request.overdueMarginSeconds;
-  const asked = overdue === undefined ? [...chosen.values()] : listing.subnets;
+  const found = [...chosen.values()].filter((item): item is StoredSubnet => 'value' in item);
+  const asked = overdue === undefined ? found : listing.subnets;
   const ttls = await backend.leaseTtls(leaseIdsOf(asked), MAX_IN_FLIGHT);
   if (overdue !== undefined) {
     for (const stored of listing.subnets) {
       const ttl = stored.leaseId ? ttls.get(stored.leaseId)?.ttl : undefined;
       const status = classifyLease(stored.leaseId, ttl, overdue);
-      if (status !== 'active' && status !== 'reservation') chosen.set(stored.key, stored);
+      if (status !== 'active' && status !== 'reservation' && !chosen.has(stored.key)) {
+        chosen.set(stored.key, stored);
+      }
     }
   }
 
-  const selected = [...chosen.values()].map((stored) => ({
-    subnet: subnetOf(stored),
-    key: stored.key,
-    before: snapshotOf(stored, stored.leaseId ? ttls.get(stored.leaseId) : undefined),
-  }));
-  return { listing, targets: selected, unmatched, notes };
+  const items = [...chosen.values()].map((item): SelectedItem => {
+    if (!('value' in item)) return { unmatched: item };
+
+    const ttl = item.leaseId ? ttls.get(item.leaseId) : undefined;
+    return { target: { subnet: subnetOf(item), key: item.key, before: snapshotOf(item, ttl) } };
+  });
+  return { listing, items, notes };
 }
 
 function matchesSelector(stored: StoredSubnet, selector: SubnetSelector): boolean {

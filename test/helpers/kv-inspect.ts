@@ -1,0 +1,155 @@
+// Reads and writes a test etcd behind flanctl's back, for tests of the changing commands: the
+// exact bytes and lease of a key, the store revision, and which etcd leases exist.
+import type { Etcd3 } from 'etcd3';
+
+import { withRawClient } from './seed.js';
+
+export interface KeyState {
+  key: string;
+  value: Buffer;
+  /** Hex lease id as etcdctl prints it (16 digits), or null for lease 0. */
+  leaseHex: string | null;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+}
+
+export interface LeaseState {
+  /** Remaining seconds; etcd answers -1 for a lease that does not exist. */
+  ttl: number;
+  grantedTtl: number;
+  keys: string[];
+}
+
+/** etcd's lease ids are int64 on the wire; hex is how etcdctl and flanctl print them. */
+export function leaseHexFromDecimal(decimal: string): string {
+  return BigInt.asUintN(64, BigInt(decimal)).toString(16).padStart(16, '0');
+}
+
+export function leaseDecimalFromHex(hex: string): string {
+  return BigInt.asIntN(64, BigInt(`0x${hex}`)).toString(10);
+}
+
+function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix, 'utf8');
+  end[end.length - 1] += 1;
+  return end;
+}
+
+function toKeyState(kv: {
+  key: Buffer;
+  value: Buffer;
+  lease: string;
+  create_revision: string;
+  mod_revision: string;
+  version: string;
+}): KeyState {
+  return {
+    key: kv.key.toString('utf8'),
+    value: Buffer.from(kv.value),
+    leaseHex: kv.lease === '0' ? null : leaseHexFromDecimal(kv.lease),
+    createRevision: Number(kv.create_revision),
+    modRevision: Number(kv.mod_revision),
+    version: Number(kv.version),
+  };
+}
+
+/** One key as stored (optionally as of an older revision), or undefined when absent. */
+export async function readKey(
+  endpoint: string,
+  key: string,
+  revision?: number,
+): Promise<KeyState | undefined> {
+  return withRawClient(endpoint, async (client) => {
+    const response = await client.kv.range({ key: Buffer.from(key, 'utf8'), revision });
+    const kv = response.kvs[0];
+    return kv ? toKeyState(kv) : undefined;
+  });
+}
+
+/** Every key starting with `prefix`, in key order. */
+export async function keysUnder(endpoint: string, prefix: string): Promise<KeyState[]> {
+  return withRawClient(endpoint, async (client) => {
+    const response = await client.kv.range({
+      key: Buffer.from(prefix, 'utf8'),
+      range_end: prefixEnd(prefix),
+    });
+    return response.kvs.map(toKeyState);
+  });
+}
+
+/** The store revision: it moves with every write anywhere in this etcd. */
+export async function storeRevision(endpoint: string): Promise<number> {
+  return withRawClient(endpoint, async (client) => {
+    const response = await client.kv.range({ key: Buffer.from('\0', 'utf8') });
+    return Number(response.header.revision);
+  });
+}
+
+export async function leaseState(endpoint: string, leaseHex: string): Promise<LeaseState> {
+  return withRawClient(endpoint, async (client) => {
+    const response = await client.leaseClient.leaseTimeToLive({
+      ID: leaseDecimalFromHex(leaseHex),
+      keys: true,
+    });
+    return {
+      ttl: Number(response.TTL),
+      grantedTtl: Number(response.grantedTTL),
+      keys: (response.keys ?? []).map((key) => Buffer.from(key).toString('utf8')),
+    };
+  });
+}
+
+/** Every lease this etcd knows, in hex. */
+export async function leaseIds(endpoint: string): Promise<Set<string>> {
+  return withRawClient(endpoint, async (client) => {
+    const response = await client.leaseClient.leaseLeases();
+    return new Set(response.leases.map((lease) => leaseHexFromDecimal(lease.ID)));
+  });
+}
+
+export async function grantLeaseWith(client: Etcd3, ttlSeconds: number): Promise<string> {
+  const response = await client.leaseClient.leaseGrant({ TTL: ttlSeconds, ID: '0' });
+  return leaseHexFromDecimal(response.ID);
+}
+
+/** Puts a key the way flanneld does: its value, attached to `leaseHex` (or no lease). */
+export async function putWith(
+  client: Etcd3,
+  key: string,
+  value: string | Buffer,
+  leaseHex: string | null,
+): Promise<number> {
+  const response = await client.kv.put({
+    key: Buffer.from(key, 'utf8'),
+    value: typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
+    lease: leaseHex === null ? '0' : leaseDecimalFromHex(leaseHex),
+  });
+  return Number(response.header.revision);
+}
+
+export interface PutSpec {
+  key: string;
+  value: string;
+  /** Name of a lease shared by the puts that give the same name; omitted: no lease. */
+  lease?: string;
+  ttl?: number;
+}
+
+/** Writes keys with leases granted by etcd (fresh ids), returning the hex id of each lease name. */
+export async function putKeys(endpoint: string, specs: PutSpec[]): Promise<Map<string, string>> {
+  return withRawClient(endpoint, async (client) => {
+    const leases = new Map<string, string>();
+    for (const spec of specs) {
+      let leaseHex: string | null = null;
+      if (spec.lease !== undefined) {
+        leaseHex = leases.get(spec.lease) ?? (await grantLeaseWith(client, spec.ttl ?? 86_400));
+        leases.set(spec.lease, leaseHex);
+      }
+
+      await putWith(client, spec.key, spec.value, leaseHex);
+    }
+
+    return leases;
+  });
+}
