@@ -10,7 +10,6 @@ import { Journal, journalPath } from './journal/journal.js';
 import { planText, resultLines, resultsDocument } from './output/views/changes.js';
 import { type ChangeResult, applyPlan, settled } from './registry/apply.js';
 import type { RegistryBackend } from './registry/backend.js';
-import type { NetworkPaths } from './registry/network.js';
 import { type Target, type Unmatched, rereadTarget } from './registry/targets.js';
 
 export const changeFlags = {
@@ -30,7 +29,6 @@ export const confirmFlags = {
 
 export interface ChangeRun {
   readonly backend: RegistryBackend;
-  readonly paths: NetworkPaths;
   readonly plans: PlannedChange[];
   /** Plans one key again from a fresh read, after flanneld changed it underneath. */
   readonly replan: (target: Target) => PlannedChange;
@@ -95,11 +93,12 @@ export abstract class ChangeCommand extends FlanctlCommand {
         const context = {
           backend: run.backend,
           journal,
-          prefix: run.paths.prefix,
+          // The key's own network prefix, so a restore across prefixes journals each right.
+          prefix: plan.key.slice(0, plan.key.lastIndexOf('/subnets/')),
           command: [this.config.bin, ...process.argv.slice(2)],
         };
-        const reread = async () => run.replan(await rereadTarget(run.backend, run.paths, plan));
-        results.push(await applyPlan(context, plan, reread));
+        const reread = async () => run.replan(await rereadTarget(run.backend, plan));
+        results.push(await applyOrReport(context, plan, reread));
       }
     }
 
@@ -150,6 +149,24 @@ export abstract class ChangeCommand extends FlanctlCommand {
 
     // The first failure decides the exit code, after everything else was done and shown.
     if (failures[0]?.error) throw new Errors.ExitError(failures[0].error.exitCode);
+  }
+}
+
+// One subnet's failure (etcd went away mid-run) must not hide what was done to the others:
+// it becomes that subnet's result, and the report still lists everything.
+async function applyOrReport(
+  context: Parameters<typeof applyPlan>[0],
+  plan: PlannedChange,
+  reread: () => Promise<PlannedChange>,
+): Promise<ChangeResult> {
+  try {
+    return await applyPlan(context, plan, reread);
+  } catch (error) {
+    const failure =
+      error instanceof FlanctlError
+        ? error
+        : new FlanctlError('unexpected', (error as Error).message, undefined, { cause: error });
+    return { plan, status: 'failed', error: failure };
   }
 }
 

@@ -90,7 +90,6 @@ export default class Release extends ChangeCommand {
 
     await this.runChanges({
       backend,
-      paths,
       plans,
       replan: (target) => planRelease(target, rules),
       flags,

@@ -88,7 +88,6 @@ export default class Reserve extends ChangeCommand {
 
     await this.runChanges({
       backend,
-      paths,
       plans,
       replan: (target) => planFor(target, publicIP, named),
       flags,

@@ -6,7 +6,6 @@ import { parseDurationMs } from '../domain/duration.js';
 import { usageError } from '../errors.js';
 import { type JournalEntry, journalPath, readJournal } from '../journal/journal.js';
 import { journalListing } from '../output/views/changes.js';
-import { networkPaths } from '../registry/network.js';
 import { rereadTarget } from '../registry/targets.js';
 
 export default class Restore extends ChangeCommand {
@@ -55,7 +54,7 @@ export default class Restore extends ChangeCommand {
     const backend = await this.registry(settings);
     const plans: PlannedChange[] = [];
     for (const change of collapseByKey(chosen)) {
-      const target = await rereadTarget(backend, networkPaths(change.prefix), change);
+      const target = await rereadTarget(backend, change);
       plans.push(planRestore(target, change.recorded, change.expected, flags.force));
     }
 
@@ -63,7 +62,6 @@ export default class Restore extends ChangeCommand {
     const replanFor = new Map(collapseByKey(chosen).map((change) => [change.key, change]));
     await this.runChanges({
       backend,
-      paths: networkPaths(chosen[0].intent.prefix),
       plans,
       replan: (target) => {
         const change = replanFor.get(target.key);

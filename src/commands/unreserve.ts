@@ -56,7 +56,6 @@ export default class Unreserve extends ChangeCommand {
     );
     await this.runChanges({
       backend,
-      paths,
       plans,
       replan: (target) => planUnreserve(target, ttl),
       flags,

@@ -141,10 +141,11 @@ export async function readLeaseOf(backend: RegistryBackend, stored: StoredSubnet
 /** Reads one key afresh, for a second plan after a lost race. */
 export async function rereadTarget(
   backend: RegistryBackend,
-  paths: NetworkPaths,
   target: Pick<Target, 'subnet' | 'key'>,
 ): Promise<Target> {
-  const stored = await backend.readSubnet(target.key, paths.subnetsDir);
+  // The key's own directory, so keys of several prefixes (a restore) are read alike.
+  const dir = target.key.slice(0, target.key.lastIndexOf('/') + 1);
+  const stored = await backend.readSubnet(target.key, dir);
   if (!stored) return { ...target, before: snapshotOf(undefined) };
   return readLeaseOf(backend, stored);
 }
