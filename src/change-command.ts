@@ -8,6 +8,7 @@ import { formatCidr } from './domain/cidr.js';
 import { FlanctlError, usageError } from './errors.js';
 import { Journal, journalPath } from './journal/journal.js';
 import { planText, resultLines, resultsDocument } from './output/views/changes.js';
+import { readStdin } from './stdin.js';
 import { type ChangeResult, applyPlan, settled } from './registry/apply.js';
 import type { RegistryBackend } from './registry/backend.js';
 import { type Target, type Unmatched, rereadTarget } from './registry/targets.js';
@@ -168,14 +169,4 @@ async function applyOrReport(
         : new FlanctlError('unexpected', (error as Error).message, undefined, { cause: error });
     return { plan, status: 'failed', error: failure };
   }
-}
-
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk) => (text += chunk));
-    process.stdin.on('end', () => resolve(text));
-    process.stdin.on('error', reject);
-  });
 }
