@@ -49,6 +49,8 @@ export abstract class FlanctlCommand extends Command {
   };
 
   private backend?: RegistryBackend;
+  /** The settings of this run, once resolved (for messages that must name them). */
+  protected resolvedSettings?: ConnectionSettings;
   private debugEnabled = process.argv.includes('--debug');
 
   /** Settings from flags and environment; warns about look-alike variables. No I/O. */
@@ -66,6 +68,7 @@ export abstract class FlanctlCommand extends Command {
       'command-timeout': flags['command-timeout'],
     };
     const settings = resolveSettings(connectionFlags, process.env);
+    this.resolvedSettings = settings;
 
     for (const warning of settings.warnings) this.warnLine(warning);
     if (flags.debug) {

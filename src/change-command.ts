@@ -6,7 +6,7 @@ import { FlanctlCommand } from './base-command.js';
 import { ABSENT, type PlannedChange } from './domain/change-plan.js';
 import { formatCidr } from './domain/cidr.js';
 import { FlanctlError, usageError } from './errors.js';
-import { Journal, journalPath } from './journal/journal.js';
+import { Journal, journalPath, redactedCommand } from './journal/journal.js';
 import { planText, resultLines, resultsDocument } from './output/views/changes.js';
 import { readStdin } from './stdin.js';
 import { type ChangeResult, applyPlan, settled } from './registry/apply.js';
@@ -45,8 +45,9 @@ export abstract class ChangeCommand extends FlanctlCommand {
 
     const lines = (await readStdin())
       .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line !== '' && !line.startsWith('#'));
+      .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+      .filter((line) => line !== '');
+    if (lines.length === 0) throw usageError('- was given but stdin holds no subnet');
     return argv.flatMap((input) => (input === '-' ? lines : [input]));
   }
 
@@ -96,7 +97,7 @@ export abstract class ChangeCommand extends FlanctlCommand {
           journal,
           // The key's own network prefix, so a restore across prefixes journals each right.
           prefix: plan.key.slice(0, plan.key.lastIndexOf('/subnets/')),
-          command: [this.config.bin, ...process.argv.slice(2)],
+          command: redactedCommand([this.config.bin, ...process.argv.slice(2)]),
         };
         const reread = async () => run.replan(await rereadTarget(run.backend, plan));
         results.push(await applyOrReport(context, plan, reread));
@@ -130,6 +131,20 @@ export abstract class ChangeCommand extends FlanctlCommand {
     if (!agreed) throw new FlanctlError('problems', 'not confirmed; nothing was changed');
   }
 
+  /** The flags an undo command needs to act where this one did. */
+  private undoContext(journal: string | null): string {
+    const settings = this.resolvedSettings;
+    const words: string[] = [];
+    if (settings?.endpoints.source === 'flag') {
+      words.push(`--endpoints ${settings.endpoints.value.join(',')}`);
+    }
+
+    if (settings?.prefix.source === 'flag') words.push(`--prefix ${settings.prefix.value}`);
+    if (journal && journal !== journalPath(undefined, process.env))
+      words.push(`--journal ${journal}`);
+    return words.join(' ');
+  }
+
   private report(
     results: ChangeResult[],
     dryRun: boolean,
@@ -139,7 +154,8 @@ export abstract class ChangeCommand extends FlanctlCommand {
     if (json) {
       this.writeOut(`${resultsDocument(results, dryRun, journal)}\n`);
     } else {
-      const lines = results.flatMap((result) => resultLines(result, this.config.bin));
+      const context = this.undoContext(journal);
+      const lines = results.flatMap((result) => resultLines(result, this.config.bin, context));
       if (lines.length > 0) this.writeOut(`${lines.join('\n')}\n`);
     }
 

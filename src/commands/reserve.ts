@@ -82,6 +82,26 @@ export default class Reserve extends ChangeCommand {
 
       return this.notFoundPlan('reserve', item.unmatched, config.config?.ipv4?.subnetLen);
     });
+    // The IP rule looks at keys that exist; within one call a host gets one new subnet too.
+    const creates = plans.filter(
+      (plan) => plan.action === 'create' && plan.verdict.kind === 'change',
+    );
+    for (const extra of creates.slice(1)) {
+      const index = plans.indexOf(extra);
+      plans[index] = {
+        ...extra,
+        verdict: {
+          kind: 'refused',
+          exit: 'problems',
+          reason: `${publicIP} gets ${creates[0].subnet} in this call already; a host holds one subnet`,
+        },
+      };
+    }
+
+    if (!preassignValue && (flags.backend !== undefined || flags['backend-data'] !== undefined)) {
+      this.warnLine('--backend and --backend-data only apply when pre-assigning a new subnet');
+    }
+
     if (plans.length === 0) {
       throw notFoundError(`no subnet under ${paths.subnetsDir} is held by ${publicIP}`);
     }

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 
 import { ChangeCommand, changeFlags, confirmFlags } from '../change-command.js';
-import { type PlannedChange, planRestore } from '../domain/change-plan.js';
+import { type KeySnapshot, type PlannedChange, planRestore } from '../domain/change-plan.js';
 import { parseDurationMs } from '../domain/duration.js';
 import { usageError } from '../errors.js';
 import { type JournalEntry, journalPath, readJournal } from '../journal/journal.js';
@@ -42,14 +42,17 @@ export default class Restore extends ChangeCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Restore);
     const file = args.journal ?? journalPath(flags.journal, process.env);
-    const { entries, skippedLines } = readJournal(file);
+    const { entries, unconfirmed, skippedLines } = readJournal(file);
     if (skippedLines > 0) this.warnLine(`${file}: ${skippedLines} unreadable lines skipped`);
     if (flags.list) {
-      this.writeOut(journalListing(entries, flags.json));
+      const all = [...entries, ...unconfirmed].sort((a, b) =>
+        a.intent.time.localeCompare(b.intent.time),
+      );
+      this.writeOut(journalListing(all, flags.json));
       return;
     }
 
-    const chosen = chooseEntries(entries, flags.entry, flags.since, file);
+    const chosen = chooseEntries(entries, unconfirmed, flags.entry, flags.since, file);
     const settings = this.connectionSettings(flags);
     const backend = await this.registry(settings);
     const plans: PlannedChange[] = [];
@@ -67,7 +70,8 @@ export default class Restore extends ChangeCommand {
         const change = replanFor.get(target.key);
         return planRestore(target, change!.recorded, change!.expected, flags.force);
       },
-      flags,
+      // Its own records go to the journal it read, unless --journal names another.
+      flags: { ...flags, journal: flags.journal ?? args.journal },
       confirm: { yes: flags.yes, question: `Restore ${plans.length} key(s)?` },
     });
   }
@@ -75,16 +79,21 @@ export default class Restore extends ChangeCommand {
 
 function chooseEntries(
   entries: JournalEntry[],
+  unconfirmed: JournalEntry[],
   ids: string[] | undefined,
   since: string | undefined,
   file: string,
 ): JournalEntry[] {
   if (entries.length === 0) throw usageError(`the journal ${file} records no applied change`);
 
+  // An unconfirmed entry is only restored when named, and then only with --force.
   if (ids && ids.length > 0) {
-    const unknown = ids.find((id) => !entries.some((entry) => entry.intent.id === id));
-    if (unknown) throw usageError(`no applied entry ${unknown} in ${file}; see --list`);
-    return entries.filter((entry) => ids.includes(entry.intent.id));
+    const known = [...entries, ...unconfirmed];
+    const unknown = ids.find((id) => !known.some((entry) => entry.intent.id === id));
+    if (unknown) throw usageError(`no entry ${unknown} in ${file}; see --list`);
+    return known
+      .filter((entry) => ids.includes(entry.intent.id))
+      .sort((a, b) => a.intent.time.localeCompare(b.intent.time));
   }
 
   if (since !== undefined) {
@@ -116,8 +125,8 @@ interface KeyChange {
   readonly prefix: string;
   /** The state before the oldest chosen change of this key: what restore puts back. */
   readonly recorded: JournalEntry['intent']['before'];
-  /** The state the newest chosen change left: what the key must still be. */
-  readonly expected: JournalEntry['applied']['after'];
+  /** The state the newest chosen change left (null: never confirmed): what the key must be. */
+  readonly expected: KeySnapshot | null;
 }
 
 // Several chosen changes of one key undo as one: back to before the oldest, guarded by the
@@ -131,7 +140,7 @@ function collapseByKey(entries: JournalEntry[]): KeyChange[] {
       subnet: intent.subnet,
       prefix: intent.prefix,
       recorded: known?.recorded ?? intent.before,
-      expected: applied.after,
+      expected: applied?.after ?? null,
     });
   }
 

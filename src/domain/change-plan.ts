@@ -204,13 +204,14 @@ export function planCreate(target: Target, value: string, problems: string[]): P
 }
 
 /**
- * Puts a key back as a journal recorded it. `expected` is the state the journal's change left;
- * a key that changed since is only overwritten with `force`.
+ * Puts a key back as a journal recorded it. `expected` is the state the journal's change left
+ * (null when the change was never confirmed); a key that changed since is only overwritten
+ * with `force`, and so is a live lease the restore would delete.
  */
 export function planRestore(
   target: Target,
   recorded: KeySnapshot,
-  expected: KeySnapshot,
+  expected: KeySnapshot | null,
   force: boolean,
 ): PlannedChange {
   const { before } = target;
@@ -219,22 +220,13 @@ export function planRestore(
     return plan('restore', target, { kind: 'unchanged', reason: 'is as the journal recorded it' });
   }
 
-  const changedSince =
-    before.exists !== expected.exists ||
-    (before.exists && before.modRevision !== expected.modRevision);
-  if (changedSince && !force) {
-    return plan('restore', target, {
-      kind: 'refused',
-      exit: 'problems',
-      reason:
-        `${target.key} changed after the journal entry ` +
-        `(mod revision ${before.modRevision ?? 'none'}, expected ${expected.modRevision ?? 'none'}); ` +
-        '--force overwrites it',
-    });
-  }
+  const refusal = force ? undefined : restoreRefusal(target, recorded, expected);
+  if (refusal)
+    return plan('restore', target, { kind: 'refused', exit: 'problems', reason: refusal });
 
-  if (!recorded.exists)
+  if (!recorded.exists) {
     return plan('restore', target, { kind: 'change', outcome: { kind: 'delete' } }, true);
+  }
 
   const lease = recorded.leaseId === null ? 'none' : 'new';
   const outcome: Outcome = { kind: 'put', value: recorded.value ?? '', lease };
@@ -245,6 +237,42 @@ export function planRestore(
       : FLANNEL_LEASE_TTL_SECONDS;
   return plan('restore', target, { kind: 'change', outcome, newLeaseTtlSeconds: ttl }, true);
 }
+
+function restoreRefusal(
+  target: Target,
+  recorded: KeySnapshot,
+  expected: KeySnapshot | null,
+): string | undefined {
+  const { before } = target;
+  if (expected === null) {
+    return (
+      `the journal entry for ${target.key} was never confirmed as applied (etcd failed during ` +
+      'the change); check the key, then --force restores it'
+    );
+  }
+
+  const changedSince =
+    before.exists !== expected.exists ||
+    (before.exists && before.modRevision !== expected.modRevision);
+  if (changedSince) {
+    return (
+      `${target.key} changed after the journal entry ` +
+      `(mod revision ${before.modRevision ?? 'none'}, expected ${expected.modRevision ?? 'none'}); ` +
+      '--force overwrites it'
+    );
+  }
+
+  // Undoing a restore that brought a host's lease back would pull a live host's subnet.
+  const status = classifyLease(before.leaseId, before.ttlSeconds ?? undefined, DEFAULT_MARGIN);
+  if (!recorded.exists && before.leaseId !== null && status === 'active') {
+    return `restoring would delete a live lease (${formatDuration(before.ttlSeconds ?? 0)} left); --force deletes it`;
+  }
+
+  return undefined;
+}
+
+// flanneld's default renew margin; restore has no --renew-margin of its own.
+const DEFAULT_MARGIN = 3600;
 
 function sameState(current: KeySnapshot, recorded: KeySnapshot): boolean {
   if (!current.exists || !recorded.exists) return current.exists === recorded.exists;

@@ -1,7 +1,16 @@
 // The journal: every key's prior state, appended before flanctl changes it, so `restore` can
 // put it back. One JSON line per record, each written with a single append so that concurrent
 // flanctl processes never interleave inside a line.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import path from 'node:path';
 
@@ -32,14 +41,16 @@ export interface AppliedRecord {
 
 export type JournalRecord = IntentRecord | AppliedRecord;
 
-/** A change that reached etcd: what the key was before and what flanctl left. */
+/** A change: what the key was before and, once confirmed, what flanctl left. */
 export interface JournalEntry {
   readonly intent: IntentRecord;
-  readonly applied: AppliedRecord;
+  /** Undefined when etcd failed during the change: it may or may not have been applied. */
+  readonly applied?: AppliedRecord;
 }
 
 /** `--journal`, else $XDG_STATE_HOME/flanctl/journal.jsonl, else ~/.local/state/flanctl/…. */
 export function journalPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (flag === '') throw usageError('--journal is empty; expected a file path');
   if (flag) return path.resolve(flag);
 
   const stateHome = env.XDG_STATE_HOME || path.join(homedir(), '.local', 'state');
@@ -55,7 +66,8 @@ export class Journal {
   static open(file: string): Journal {
     try {
       mkdirSync(path.dirname(file), { recursive: true });
-      appendFileSync(file, '');
+      // A record torn by a full disk must not swallow the next one: end it with a newline.
+      appendFileSync(file, endsInTornLine(file) ? '\n' : '', { mode: 0o600 });
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw usageError(
@@ -79,6 +91,53 @@ export class Journal {
   append(record: JournalRecord): void {
     appendFileSync(this.path, `${JSON.stringify(record)}\n`);
   }
+
+  /** Appends before a change; a record that cannot be written stops the change. */
+  appendOrRefuse(record: JournalRecord): void {
+    const failure = this.tryAppend(record);
+    if (failure) {
+      throw usageError(`cannot write the journal ${this.path}: ${failure}; nothing was changed`);
+    }
+  }
+
+  /** Appends after a change; returns why it failed instead of throwing. */
+  tryAppend(record: JournalRecord): string | undefined {
+    try {
+      this.append(record);
+      return undefined;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    }
+  }
+}
+
+function endsInTornLine(file: string): boolean {
+  if (!existsSync(file)) return false;
+
+  const size = statSync(file).size;
+  if (size === 0) return false;
+
+  const last = Buffer.alloc(1);
+  const descriptor = openSync(file, 'r');
+  try {
+    readSync(descriptor, last, 0, 1, size - 1);
+  } finally {
+    closeSync(descriptor);
+  }
+
+  return last[0] !== 0x0a;
+}
+
+/** The command line as the journal records it: passwords replaced by `***`. */
+export function redactedCommand(argv: readonly string[]): string[] {
+  return argv.map((word, index) => {
+    const previous = argv[index - 1];
+    if (previous === '--password') return '***';
+    if (word.startsWith('--password=')) return '--password=***';
+    if (previous === '--user' && word.includes(':')) return `${word.split(':')[0]}:***`;
+    if (word.startsWith('--user=') && word.includes(':')) return `${word.split(':')[0]}:***`;
+    return word;
+  });
 }
 
 export function whoAndWhere(): { user: string; host: string } {
@@ -92,8 +151,15 @@ export function whoAndWhere(): { user: string; host: string } {
   return { user, host: hostname() };
 }
 
-/** Applied changes in file order; records of changes that never reached etcd are skipped. */
-export function readJournal(file: string): { entries: JournalEntry[]; skippedLines: number } {
+/**
+ * Applied changes in file order, and changes never confirmed (an intent without its applied
+ * record: a lost race, which wrote nothing, or an etcd failure, which may have).
+ */
+export function readJournal(file: string): {
+  entries: JournalEntry[];
+  unconfirmed: JournalEntry[];
+  skippedLines: number;
+} {
   if (!existsSync(file)) {
     throw usageError(
       `no journal at ${file}`,
@@ -116,7 +182,11 @@ export function readJournal(file: string): { entries: JournalEntry[]; skippedLin
     }
   }
 
-  return { entries, skippedLines };
+  const confirmed = new Set(entries.map((entry) => entry.intent.id));
+  const unconfirmed = [...intents.values()]
+    .filter((intent) => !confirmed.has(intent.id))
+    .map((intent) => ({ intent }));
+  return { entries, unconfirmed, skippedLines };
 }
 
 function parseRecord(line: string): JournalRecord | undefined {

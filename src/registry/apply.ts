@@ -23,6 +23,8 @@ export interface ChangeResult {
   readonly journalId?: string;
   readonly revocation?: Revocation;
   readonly error?: FlanctlError;
+  /** Why the journal could not record the result; the change itself was made. */
+  readonly journalFailure?: string;
 }
 
 export interface ApplyContext {
@@ -75,7 +77,7 @@ async function writeOnce(
   const { backend, journal } = context;
   const { outcome, newLeaseTtlSeconds } = plan.verdict;
   const id = journal.newId();
-  journal.append({
+  journal.appendOrRefuse({
     type: 'intent',
     id,
     time: new Date().toISOString(),
@@ -100,19 +102,25 @@ async function writeOnce(
       ? { delete: { key: plan.key } }
       : { put: { key: plan.key, value: outcome.value, leaseId: newLease } };
 
-  // A lease granted for a write that did not land would otherwise linger, keyless, for its
-  // whole TTL. If the write did land after all, the key keeps the lease alive and it stays.
-  let result;
+  let revision: number;
   try {
-    result = await backend.write([guard], [write]);
-  } catch (error) {
-    if (newLease) await backend.revokeIfUnused(newLease).catch(() => undefined);
-    throw error;
-  }
+    const result = await backend.write([guard], [write]);
+    if (!result.applied) {
+      // The granted lease would otherwise linger, keyless, for its whole TTL.
+      if (newLease) await backend.revokeIfUnused(newLease);
+      return undefined;
+    }
 
-  if (!result.applied) {
-    if (newLease) await backend.revokeIfUnused(newLease);
-    return undefined;
+    revision = result.revision;
+  } catch (error) {
+    // A timed-out call may still have been applied: look before calling it a failure.
+    const landed = await landedRevision(backend, plan.key, write).catch(() => undefined);
+    if (landed === undefined) {
+      if (newLease) await backend.revokeIfUnused(newLease).catch(() => undefined);
+      throw mayHaveLanded(error, id);
+    }
+
+    revision = landed;
   }
 
   const after: KeySnapshot =
@@ -124,20 +132,45 @@ async function writeOnce(
           leaseId: newLease,
           ttlSeconds: newLease ? (newLeaseTtlSeconds ?? null) : null,
           grantedTtlSeconds: newLease ? (newLeaseTtlSeconds ?? null) : null,
-          modRevision: result.revision,
+          modRevision: revision,
         };
-  journal.append({
+  const journalFailure = journal.tryAppend({
     type: 'applied',
     id,
     time: new Date().toISOString(),
-    revision: result.revision,
+    revision,
     after,
   });
 
   const revocation = plan.leaseToRevoke
     ? { leaseId: plan.leaseToRevoke, ...(await revoke(backend, plan.leaseToRevoke)) }
     : undefined;
-  return { plan, status: 'changed', after, journalId: id, revocation };
+  return { plan, status: 'changed', after, journalId: id, revocation, journalFailure };
+}
+
+/** The key's mod revision when it is as the write would leave it (0 for a delete), else undefined. */
+async function landedRevision(
+  backend: RegistryBackend,
+  key: string,
+  write: KeyWrite,
+): Promise<number | undefined> {
+  const stored = await backend.readSubnet(key, key.slice(0, key.lastIndexOf('/') + 1));
+  if ('delete' in write) return stored ? undefined : 0;
+
+  const landed = stored?.value === write.put.value && stored.leaseId === write.put.leaseId;
+  return landed ? stored.modRevision : undefined;
+}
+
+function mayHaveLanded(error: unknown, journalId: string): FlanctlError {
+  const cause = error instanceof FlanctlError ? error : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return new FlanctlError(
+    cause?.kind ?? 'unexpected',
+    `${message}; the change may still reach etcd`,
+    `check the key; journal entry ${journalId} records it as it was ` +
+      `(restore it with: flanctl restore --entry ${journalId} --force)`,
+    { cause: error },
+  );
 }
 
 // The change is made and journaled by now: a failed revoke is reported, not thrown, so the

@@ -76,6 +76,14 @@ export async function selectTargets(
     }
 
     const matches = listing.subnets.filter((stored) => matchesSelector(stored, selector));
+    // Two keys with one IPv4 half (dual-stack and not) may belong to two hosts: never guess.
+    if (matches.length > 1) {
+      throw usageError(
+        `${request.inputs[index].trim()} matches ${matches.length} keys ` +
+          `(${matches.map((stored) => stored.key).join(', ')}); name the full key`,
+      );
+    }
+
     for (const stored of matches) if (!chosen.has(stored.key)) chosen.set(stored.key, stored);
     if (matches.length === 0) {
       const key = keyFor(selector, paths);
@@ -83,7 +91,8 @@ export async function selectTargets(
     }
   });
 
-  if (request.publicIP !== undefined) {
+  // --public-ip with --overdue narrows: that host's overdue leases only.
+  if (request.publicIP !== undefined && request.overdueMarginSeconds === undefined) {
     for (const stored of listing.subnets) {
       if (publicIpOf(stored) === request.publicIP && !chosen.has(stored.key)) {
         chosen.set(stored.key, stored);
@@ -100,7 +109,8 @@ export async function selectTargets(
     for (const stored of listing.subnets) {
       const ttl = stored.leaseId ? ttls.get(stored.leaseId)?.ttl : undefined;
       const status = classifyLease(stored.leaseId, ttl, overdue);
-      if (status !== 'active' && status !== 'reservation' && !chosen.has(stored.key)) {
+      const host = request.publicIP === undefined || publicIpOf(stored) === request.publicIP;
+      if (host && status !== 'active' && status !== 'reservation' && !chosen.has(stored.key)) {
         chosen.set(stored.key, stored);
       }
     }

@@ -54,11 +54,15 @@ function describePlan(plan: PlannedChange): string {
 }
 
 /** Lines for stdout: the result and, for a change, how to undo it. */
-export function resultLines(result: ChangeResult, bin: string): string[] {
-  return describeResult(result, bin).map(printable);
+/**
+ * Lines for stdout: the result and, for a change, how to undo it. `context` holds the flags
+ * the undo command needs to reach the same cluster, prefix and journal (e.g. `--prefix /x`).
+ */
+export function resultLines(result: ChangeResult, bin: string, context = ''): string[] {
+  return describeResult(result, bin, context).map(printable);
 }
 
-function describeResult(result: ChangeResult, bin: string): string[] {
+function describeResult(result: ChangeResult, bin: string, context: string): string[] {
   const { plan } = result;
   if (result.status === 'planned') return [planText(plan)];
   if (result.status === 'unchanged' && plan.verdict.kind === 'unchanged') {
@@ -77,7 +81,13 @@ function describeResult(result: ChangeResult, bin: string): string[] {
     lines.push(`  ${revocationText(revocation)}`);
   }
 
-  lines.push(`  undo: ${undoCommand(result, bin)}`);
+  if (result.journalFailure) {
+    lines.push(
+      `  the journal could not record the result (${result.journalFailure}); the change is made`,
+    );
+  }
+
+  lines.push(`  undo: ${undoCommand(result, bin, context)}`);
   return lines;
 }
 
@@ -99,18 +109,23 @@ function revocationText(revocation: Revocation): string {
 
 /** ` (192.0.2.1)`: the host the key belongs to, as its value says. */
 function holderOf(plan: PlannedChange, after: KeySnapshot): string {
-  const value = plan.before.value ?? after.value;
+  // What the key holds afterwards names the host best (a restore may put another host back).
+  const value = after.exists ? after.value : plan.before.value;
   const parsed = value === null ? undefined : parseLeaseValue(value);
   return parsed?.ok ? ` (${parsed.attrs.publicIP})` : '';
 }
 
-function undoCommand(result: ChangeResult, bin: string): string {
-  const restore = `${bin} restore --entry ${result.journalId}`;
+function undoCommand(result: ChangeResult, bin: string, context: string): string {
+  const suffix = context === '' ? '' : ` ${context}`;
+  const restore = `${bin} restore --entry ${result.journalId}${suffix}`;
+  // A key flannel cannot parse has no subnet to type: name the key itself.
+  const { subnet, key } = result.plan;
+  const named = subnet.includes('/') && !subnet.startsWith('/') ? subnet : key;
   switch (result.plan.action) {
     case 'reserve':
-      return `${bin} unreserve ${result.plan.subnet}   (or ${restore})`;
+      return `${bin} unreserve ${named}${suffix}   (or ${restore})`;
     case 'unreserve':
-      return `${bin} reserve ${result.plan.subnet}   (or ${restore})`;
+      return `${bin} reserve ${named}${suffix}   (or ${restore})`;
     default:
       return restore;
   }
@@ -134,6 +149,7 @@ export function resultsDocument(
       after: result.after ?? null,
       plan: result.status === 'planned' ? planText(result.plan) : null,
       journalId: result.journalId ?? null,
+      journalError: result.journalFailure ?? null,
       revokedLease: result.revocation ?? null,
       error: result.error
         ? {
@@ -146,18 +162,35 @@ export function resultsDocument(
   });
 }
 
-/** `restore --list`: one line per applied change, oldest first, or a JSON document. */
+/** `restore --list`: one line per change, oldest first, or a JSON document. */
 export function journalListing(entries: readonly JournalEntry[], json: boolean): string {
+  const status = (entry: JournalEntry) => (entry.applied ? 'applied' : 'unconfirmed');
   if (json) {
-    return `${JSON.stringify({ entries: entries.map(({ intent, applied }) => ({ ...intent, revision: applied.revision, after: applied.after })) })}\n`;
+    const listed = entries.map((entry) => ({
+      id: entry.intent.id,
+      time: entry.intent.time,
+      user: entry.intent.user,
+      host: entry.intent.host,
+      command: entry.intent.command,
+      prefix: entry.intent.prefix,
+      action: entry.intent.action,
+      subnet: entry.intent.subnet,
+      key: entry.intent.key,
+      status: status(entry),
+      before: entry.intent.before,
+      after: entry.applied?.after ?? null,
+      revision: entry.applied?.revision ?? null,
+    }));
+    return `${JSON.stringify({ entries: listed })}\n`;
   }
 
-  const rows = entries.map(({ intent }) => [
-    intent.id,
-    intent.time,
-    intent.action,
-    intent.subnet,
-    `${intent.user}@${intent.host}`,
+  const rows = entries.map((entry) => [
+    entry.intent.id,
+    entry.intent.time,
+    entry.intent.action,
+    entry.intent.subnet,
+    status(entry),
+    `${entry.intent.user}@${entry.intent.host}`,
   ]);
-  return renderColumns(['ENTRY', 'TIME', 'ACTION', 'SUBNET', 'BY'], rows);
+  return renderColumns(['ENTRY', 'TIME', 'ACTION', 'SUBNET', 'STATUS', 'BY'], rows);
 }

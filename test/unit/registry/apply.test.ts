@@ -198,6 +198,7 @@ describe('applyPlan: a change', () => {
     assert.equal(skippedLines, 0);
     assert.equal(entries.length, 1);
     const [{ intent, applied }] = entries;
+    assert.ok(applied, 'the change is confirmed in the journal');
     assert.equal(intent.id, result.journalId);
     assert.equal(applied.id, result.journalId);
     assert.equal(intent.action, 'reserve');
@@ -237,7 +238,7 @@ describe('applyPlan: a change', () => {
     });
     assert.equal(result.revocation, undefined);
     assert.deepEqual(backend.revokes, []);
-    assert.deepEqual(readJournal(file).entries[0].applied.after, result.after);
+    assert.deepEqual(readJournal(file).entries[0].applied?.after, result.after);
   });
 
   test('release: deletes guarded by mod revision, leaves ABSENT, revokes the old lease', async () => {
@@ -259,8 +260,8 @@ describe('applyPlan: a change', () => {
     assert.deepEqual(result.revocation, { leaseId: OLD_LEASE, revoked: true, keptFor: [] });
     const [entry] = readJournal(file).entries;
     assert.deepEqual(entry.intent.before, snapshot(OLD_LEASE, 7, 1800));
-    assert.deepEqual(entry.applied.after, ABSENT);
-    assert.equal(entry.applied.revision, 101);
+    assert.deepEqual(entry.applied?.after, ABSENT);
+    assert.equal(entry.applied?.revision, 101);
   });
 
   test('create: writes only when the key is still absent', async () => {
@@ -425,11 +426,12 @@ describe('applyPlan: leases granted for a write that failed', () => {
       outcome = error;
     }
 
-    // Either a rejection or a failed result is fine; a lingering keyless 24 h lease is not.
-    const failed =
-      outcome === backend.writeError ||
-      (outcome as { status?: string } | undefined)?.status === 'failed';
-    assert.ok(failed, 'the write error should surface');
+    // The error surfaces, kind kept, saying the write may still land (the key could not be
+    // read back here); a lingering keyless 24 h lease is never acceptable.
+    assert.ok(outcome instanceof FlanctlError, 'the write error should surface');
+    assert.equal(outcome.kind, 'unreachable');
+    assert.equal(outcome.cause, backend.writeError);
+    assert.match(outcome.message, /may still reach etcd$/);
     assert.deepEqual(backend.grants, [86400]);
     assert.deepEqual(backend.revokes, ['7fffffffffff0001']);
   });

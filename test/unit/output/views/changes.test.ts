@@ -309,6 +309,7 @@ describe('resultsDocument', () => {
           after: state(null, 101),
           plan: null,
           journalId: ENTRY,
+          journalError: null,
           revokedLease: revocation,
           error: null,
         },
@@ -322,6 +323,7 @@ describe('resultsDocument', () => {
           after: null,
           plan: null,
           journalId: null,
+          journalError: null,
           revokedLease: null,
           error: null,
         },
@@ -335,6 +337,7 @@ describe('resultsDocument', () => {
           after: null,
           plan: null,
           journalId: null,
+          journalError: null,
           revokedLease: null,
           error: { kind: 'problems', exitCode: 3, message: refusal.message },
         },
@@ -420,20 +423,22 @@ describe('journalListing', () => {
     },
   ];
 
-  test('text: one aligned row per applied change, oldest first', () => {
+  test('text: one aligned row per change, oldest first, with its status', () => {
+    const unconfirmed: JournalEntry = { intent: { ...entries[1].intent, id: 'x-1' } };
     assert.equal(
-      journalListing(entries, false),
+      journalListing([...entries, unconfirmed], false),
       [
-        'ENTRY                     TIME                       ACTION    SUBNET         BY',
-        '20240101T000000Z-4711-1   2024-01-01T00:00:00.000Z   reserve   10.5.1.0/24    ops@bastion',
-        '20240101T001500Z-4712-1   2024-01-01T00:15:00.000Z   release   10.5.12.0/24   root@node-17.example',
+        'ENTRY                     TIME                       ACTION    SUBNET         STATUS        BY',
+        '20240101T000000Z-4711-1   2024-01-01T00:00:00.000Z   reserve   10.5.1.0/24    applied       ops@bastion',
+        '20240101T001500Z-4712-1   2024-01-01T00:15:00.000Z   release   10.5.12.0/24   applied       root@node-17.example',
+        'x-1                       2024-01-01T00:15:00.000Z   release   10.5.12.0/24   unconfirmed   root@node-17.example',
         '',
       ].join('\n'),
     );
   });
 
   test('text: an empty journal is the header only', () => {
-    assert.equal(journalListing([], false), 'ENTRY   TIME   ACTION   SUBNET   BY\n');
+    assert.equal(journalListing([], false), 'ENTRY   TIME   ACTION   SUBNET   STATUS   BY\n');
   });
 
   test('JSON: each entry with who, what, before, and the revision and state it left', () => {
@@ -460,6 +465,7 @@ describe('journalListing', () => {
       );
     }
     assert.equal(first.revision, 101);
+    assert.equal(first.status, 'applied');
     assert.deepEqual(first.after, state(null, 101));
     assert.equal(second.id, '20240101T001500Z-4712-1');
     assert.equal(second.revision, 150);
