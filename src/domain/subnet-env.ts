@@ -74,8 +74,10 @@ export function readSubnetEnv(text: string): SubnetEnv {
     );
   }
 
-  const lines = text.replace(/^\uFEFF/, '').split('\n');
-  if (lines.at(-1) === '') lines.pop();
+  // The CNI plugin sees the raw lines (BOM and \r included); findings read them cleaned.
+  const rawLines = text.split('\n');
+  if (rawLines.at(-1) === '') rawLines.pop();
+  const lines = rawLines.map((line, index) => (index === 0 ? line.replace(/^\uFEFF/, '') : line));
   const crlf = lines.flatMap((line, index) => (line.endsWith('\r') ? [index + 1] : []));
   if (crlf.length > 0) {
     findings.push(
@@ -99,12 +101,21 @@ export function readSubnetEnv(text: string): SubnetEnv {
     const equals = text.indexOf('=');
     if (equals < 0) {
       findings.push(
-        finding('error', line, null, printableValue(text), 'both', `line ${line} is not KEY=VALUE`),
+        finding(
+          'warning',
+          line,
+          null,
+          text,
+          'both',
+          `line ${line} is not KEY=VALUE; both readers skip it`,
+        ),
       );
       return;
     }
 
-    cni.set(text.slice(0, equals), { value: text.slice(equals + 1), line });
+    const rawText = rawLines[index];
+    const rawEquals = rawText.indexOf('=');
+    cni.set(rawText.slice(0, rawEquals), { value: rawText.slice(rawEquals + 1), line });
     const parsed = dotenvLine(text);
     flanneld.set(parsed.key, { value: parsed.value, line });
     seen.set(parsed.key, [...(seen.get(parsed.key) ?? []), line]);
@@ -114,6 +125,11 @@ export function readSubnetEnv(text: string): SubnetEnv {
   for (const [key, onLines] of seen) {
     if (onLines.length > 1) {
       const last = flanneld.get(key)?.value ?? '';
+      const cniLast = cni.get(key)?.value.replace(/\r$/, '');
+      const which =
+        cniLast === undefined || cniLast === last
+          ? `both readers use the last one, ${quote(last)}`
+          : `the CNI plugin uses ${quote(cniLast)}, flanneld ${quote(last)}`;
       findings.push(
         finding(
           'warning',
@@ -121,7 +137,7 @@ export function readSubnetEnv(text: string): SubnetEnv {
           key,
           last,
           'both',
-          `${key} is set on ${lineList(onLines)}; both readers use the last one, ${quote(last)}`,
+          `${key} is set on ${lineList(onLines)}; ${which}`,
         ),
       );
     }
@@ -151,7 +167,7 @@ function cniSyntax(
 ): EnvFinding[] {
   const rawKey = text.slice(0, equals);
   const rawValue = text.slice(equals + 1);
-  const shown = printableValue(rawValue);
+  const shown = rawValue;
   const issues: EnvFinding[] = [];
   const error = (message: string) =>
     issues.push(finding('error', line, parsed.key, shown, 'cni', message));
@@ -162,6 +178,13 @@ function cniSyntax(
   if (parsed.quoted) error(`${parsed.key} is quoted: the CNI plugin keeps the quotes in the value`);
   else if (rawValue !== rawValue.trim()) {
     error(`${parsed.key} has spaces around its value: the CNI plugin keeps them`);
+  }
+
+  // Anything else that makes the readers disagree, e.g. a comment after the value.
+  if (issues.length === 0 && rawValue !== parsed.value) {
+    error(
+      `the CNI plugin reads ${parsed.key} as ${quote(rawValue)} where flanneld reads ${quote(parsed.value)}`,
+    );
   }
 
   if (parsed.value === '') {
@@ -359,8 +382,12 @@ function checkMtu(entry: EnvValue | undefined, ipv6: boolean, options: EnvCheckO
 
   const overhead = options.backend === undefined ? undefined : BACKEND_OVERHEAD[options.backend];
   if (overhead === undefined) {
-    if (options.backend === undefined)
-      add('info', 'FLANNEL_MTU not checked against a backend (give --backend or --etcd)');
+    add(
+      'info',
+      options.backend === undefined
+        ? 'FLANNEL_MTU not checked against a backend (give --backend or --etcd)'
+        : `FLANNEL_MTU not checked: the overhead of backend ${options.backend} is not known`,
+    );
     return found;
   }
 
@@ -415,11 +442,6 @@ function lineList(lines: number[]): string {
 
 function quote(value: string): string {
   return JSON.stringify(value);
-}
-
-/** Invisible characters shown as escapes (\r, U+FEFF) in findings. */
-function printableValue(value: string): string {
-  return JSON.stringify(value).slice(1, -1);
 }
 
 /** A known key within two edits of `key` (a likely typo), if any. */
@@ -486,6 +508,14 @@ export function crossCheckWithEtcd(env: SubnetEnv, view: EtcdView): EnvFinding[]
 
   if (!view.config) {
     add('error', null, `etcd has no usable network config at ${view.configKey}`);
+    if (declared.subnet) {
+      add(
+        'info',
+        'FLANNEL_SUBNET',
+        `this node held ${formatCidr(declared.subnet)}; flanneld will try to take it again once a compatible config exists`,
+      );
+    }
+
     return findings;
   }
 

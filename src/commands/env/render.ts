@@ -53,9 +53,18 @@ export default class EnvRender extends FlanctlCommand {
       parsed.selector,
       renewMarginSeconds(undefined),
     );
+    if (result.config.text === undefined) {
+      throw notFoundError(`no network config at ${paths.configKey}`);
+    }
+
     const config = result.config.problems.length === 0 ? result.config.config : undefined;
-    if (!config)
-      throw new FlanctlError('problems', `no usable network config at ${paths.configKey}`);
+    if (!config) {
+      throw new FlanctlError(
+        'problems',
+        `the network config at ${paths.configKey} has problems`,
+        'see flanctl config show',
+      );
+    }
 
     const lease = result.details[0]?.entry;
     if (!lease || result.details.length > 1) {
