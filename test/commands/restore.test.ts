@@ -78,9 +78,10 @@ let etcd: EtcdServer;
 let tmpRoot: string;
 let groupCount = 0;
 
+// 16 hex digits, leading zeros included, as etcdctl and flanctl print a lease id.
 function leaseHex(decimal: string): string | null {
   const id = BigInt(decimal);
-  return id === 0n ? null : BigInt.asUintN(64, id).toString(16);
+  return id === 0n ? null : BigInt.asUintN(64, id).toString(16).padStart(16, '0');
 }
 
 function subnetValue(publicIP: string, mac: string): string {
