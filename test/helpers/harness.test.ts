@@ -1,15 +1,12 @@
 // Self-test of the test helpers: a real etcd, C01 seeded into it, checked with etcdctl and etcd3.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 
 import { runCli } from './cli.js';
 import { startEtcd, freePort, type EtcdServer } from './etcd-server.js';
+import { etcdctl } from './kv-inspect.js';
 import { hexLeaseIdToDecimal, loadCaseState, seedState, withRawClient } from './seed.js';
-
-const execFileAsync = promisify(execFile);
 
 const CASE_PREFIX = '/coreos.com/network';
 const TEST_PREFIX = '/harness/coreos.com/network';
@@ -18,23 +15,6 @@ const RESERVED_KEY = `${TEST_PREFIX}/subnets/10.5.1.0-24`;
 const LEASED_HEX_ID = '694d854330fc5110';
 const LEASED_TTL = 74737;
 const TTL_SLACK_SECONDS = 5;
-
-async function etcdctl(endpoint: string, args: string[]): Promise<string> {
-  // Only our own endpoint and API version: no ETCDCTL_* from the developer's shell.
-  const environment: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('ETCDCTL_')) {
-      environment[name] = value;
-    }
-  }
-  environment.ETCDCTL_API = '3';
-
-  const { stdout } = await execFileAsync('etcdctl', [`--endpoints=${endpoint}`, ...args], {
-    env: environment,
-    timeout: 10_000,
-  });
-  return stdout;
-}
 
 function pidIsAlive(pid: number): boolean {
   try {

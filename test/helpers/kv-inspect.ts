@@ -1,8 +1,15 @@
 // Reads and writes a test etcd behind flanctl's back, for tests of the changing commands: the
-// exact bytes and lease of a key, the store revision, and which etcd leases exist.
+// exact bytes and lease of a key, the store revision, and which etcd leases exist; and etcdctl,
+// for set-ups flanctl has no command for (users, roles, auth) and to see what the helpers wrote
+// the way an operator would.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
 import type { Etcd3 } from 'etcd3';
 
 import { withRawClient } from './seed.js';
+
+const execFileAsync = promisify(execFile);
 
 export interface KeyState {
   key: string;
@@ -152,4 +159,29 @@ export async function putKeys(endpoint: string, specs: PutSpec[]): Promise<Map<s
 
     return leases;
   });
+}
+
+const ETCDCTL_TIMEOUT_MS = 10_000;
+
+/** etcdctl's stdout; a failure carries etcdctl's stderr. */
+export async function etcdctl(endpoint: string, args: string[]): Promise<string> {
+  // Only our own endpoint and API version: no ETCDCTL_* from the developer's shell.
+  const environment: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('ETCDCTL_')) {
+      environment[name] = value;
+    }
+  }
+  environment.ETCDCTL_API = '3';
+
+  try {
+    const { stdout } = await execFileAsync('etcdctl', [`--endpoints=${endpoint}`, ...args], {
+      env: environment,
+      timeout: ETCDCTL_TIMEOUT_MS,
+    });
+    return stdout;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`etcdctl ${args[0]} ${args[1] ?? ''} failed: ${stderr || error}`);
+  }
 }

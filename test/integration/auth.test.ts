@@ -1,12 +1,11 @@
 // `flanctl leases ls` against an etcd with authentication enabled: every way to give the user and
 // password, and the refusals. A password never appears in any output, with or without --debug.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 
 import type { CliResult } from '../helpers/cli.js';
 import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
+import { etcdctl } from '../helpers/kv-inspect.js';
 import { seedState } from '../helpers/seed.js';
 import {
   CONFIG,
@@ -19,8 +18,6 @@ import {
   stderrLines,
 } from './support.js';
 
-const execFileAsync = promisify(execFile);
-
 const PREFIX = '/t-auth/coreos.com/network';
 const SUBNETS = ['10.7.1.0/24', '10.7.2.0/24'];
 
@@ -30,27 +27,6 @@ const FLANNEL_PASSWORD = 'Fl4nnel-pw-7Qz9';
 const READER_LESS_PASSWORD = 'N0read-pw-3Kx4';
 const WRONG_PASSWORD = 'Wr0ng-pw-8Jd6';
 const PASSWORDS = [ROOT_PASSWORD, FLANNEL_PASSWORD, READER_LESS_PASSWORD, WRONG_PASSWORD];
-
-async function etcdctl(endpoint: string, args: string[]): Promise<void> {
-  // Only our own endpoint and API version: no ETCDCTL_* from the developer's shell.
-  const environment: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('ETCDCTL_')) {
-      environment[name] = value;
-    }
-  }
-  environment.ETCDCTL_API = '3';
-
-  try {
-    await execFileAsync('etcdctl', [`--endpoints=${endpoint}`, ...args], {
-      env: environment,
-      timeout: 10_000,
-    });
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`etcdctl ${args[0]} ${args[1] ?? ''} failed: ${stderr || error}`);
-  }
-}
 
 // root (required by `auth enable`), flannel reading the prefix, and noreader with no role at all.
 async function enableAuth(endpoint: string): Promise<void> {

@@ -3,6 +3,7 @@
 // certificate. Keys are P-256, which is quick to generate.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -31,7 +32,8 @@ export interface TestPki {
   client: KeyPair;
 }
 
-async function openssl(dir: string, args: string[]): Promise<void> {
+/** Runs the openssl CLI in `dir`; a failure carries openssl's stderr. */
+export async function openssl(dir: string, args: string[]): Promise<void> {
   try {
     await execFileAsync('openssl', args, { cwd: dir, timeout: OPENSSL_TIMEOUT_MS });
   } catch (error) {
@@ -182,4 +184,31 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
   const expired = await signExpired(dir, 'ca', 'expired');
 
   return { dir, caFile, otherCaFile, server, otherHost, expired, client };
+}
+
+/** The TLS flags of a command line, in the order --cacert, --cert, --key; absent ones left out. */
+export function tlsFlags(files: { cacert?: string; cert?: string; key?: string }): string[] {
+  const flags: string[] = [];
+  if (files.cacert !== undefined) flags.push('--cacert', files.cacert);
+  if (files.cert !== undefined) flags.push('--cert', files.cert);
+  if (files.key !== undefined) flags.push('--key', files.key);
+  return flags;
+}
+
+/** makeTestPki in a temp dir of its own (flanctl-LABEL-…), which removeTestPki deletes. */
+export async function makeTempPki(label: string): Promise<TestPki> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `flanctl-${label}-`));
+  try {
+    return await makeTestPki(dir);
+  } catch (error) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Deletes the temp dir of a PKI from makeTempPki; nothing when there is none. */
+export async function removeTestPki(pki: TestPki | undefined): Promise<void> {
+  if (pki !== undefined) {
+    await fs.rm(pki.dir, { recursive: true, force: true });
+  }
 }

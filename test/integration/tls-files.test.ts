@@ -3,29 +3,15 @@
 // found before any connection: most cases point at a closed local port, and the same checks
 // hold in front of a live https etcd started here with throwaway certificates.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 
 import { type EtcdServer, freePort, startEtcd } from '../helpers/etcd-server.js';
-import { makeTestPki, type TestPki } from './certs.js';
+import { type TestPki, makeTempPki, openssl, removeTestPki, tlsFlags } from './certs.js';
 import { EXIT_OK, EXIT_USAGE, assertOneLineError, ls, stderrLines } from './support.js';
 
-const execFileAsync = promisify(execFile);
-
 const PREFIX = '/t-tls-files/coreos.com/network';
-
-async function openssl(dir: string, args: string[]): Promise<void> {
-  try {
-    await execFileAsync('openssl', args, { cwd: dir, timeout: 20_000 });
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`openssl ${args.join(' ')} failed: ${(error as Error).message}\n${stderr}`);
-  }
-}
 
 // Files that exist and can be read, but hold nothing gRPC can use as PEM.
 interface BadFiles {
@@ -83,16 +69,14 @@ async function makeBadFiles(dir: string, pki: TestPki): Promise<BadFiles> {
 }
 
 describe('TLS files that cannot be used are usage errors naming the file', () => {
-  let tempDir: string;
   let pki: TestPki;
   let bad: BadFiles;
   let closed: string;
   let live: EtcdServer;
 
   before(async () => {
-    tempDir = await mkdtemp(path.join(os.tmpdir(), 'flanctl-tls-files-'));
-    pki = await makeTestPki(tempDir);
-    bad = await makeBadFiles(tempDir, pki);
+    pki = await makeTempPki('tls-files');
+    bad = await makeBadFiles(pki.dir, pki);
 
     // Nothing listens here: a run that got as far as connecting would fail with exit 6.
     closed = `https://127.0.0.1:${await freePort()}`;
@@ -101,9 +85,7 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
 
   after(async () => {
     await live?.stop();
-    if (tempDir !== undefined) {
-      await rm(tempDir, { recursive: true, force: true });
-    }
+    await removeTestPki(pki);
   });
 
   describe('--cacert', () => {
@@ -144,38 +126,31 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
 
   describe('--cert and --key', () => {
     test('a certificate and a key that do not belong together: exit 2 naming both', async () => {
-      const result = await ls(closed, PREFIX, [
-        '--cacert',
-        pki.caFile,
-        '--cert',
-        pki.server.certFile,
-        '--key',
-        pki.client.keyFile,
-      ]);
+      const result = await ls(
+        closed,
+        PREFIX,
+        tlsFlags({ cacert: pki.caFile, cert: pki.server.certFile, key: pki.client.keyFile }),
+      );
 
       assertOneLineError(result, EXIT_USAGE, pki.server.certFile, pki.client.keyFile);
     });
 
     test('the other way round: exit 2 naming both', async () => {
-      const result = await ls(closed, PREFIX, [
-        '--cert',
-        pki.client.certFile,
-        '--key',
-        pki.server.keyFile,
-      ]);
+      const result = await ls(
+        closed,
+        PREFIX,
+        tlsFlags({ cert: pki.client.certFile, key: pki.server.keyFile }),
+      );
 
       assertOneLineError(result, EXIT_USAGE, pki.client.certFile, pki.server.keyFile);
     });
 
     test('a mismatched pair in front of a live https etcd: the same usage error', async () => {
-      const result = await ls(live.endpoint, PREFIX, [
-        '--cacert',
-        pki.caFile,
-        '--cert',
-        pki.server.certFile,
-        '--key',
-        pki.client.keyFile,
-      ]);
+      const result = await ls(
+        live.endpoint,
+        PREFIX,
+        tlsFlags({ cacert: pki.caFile, cert: pki.server.certFile, key: pki.client.keyFile }),
+      );
 
       assertOneLineError(result, EXIT_USAGE, pki.server.certFile, pki.client.keyFile);
     });
@@ -203,12 +178,11 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
     }
 
     test('--key a passphrase-protected key: exit 2 naming the key file', async () => {
-      const result = await ls(closed, PREFIX, [
-        '--cert',
-        pki.client.certFile,
-        '--key',
-        bad.encryptedKey,
-      ]);
+      const result = await ls(
+        closed,
+        PREFIX,
+        tlsFlags({ cert: pki.client.certFile, key: bad.encryptedKey }),
+      );
 
       assertOneLineError(result, EXIT_USAGE, bad.encryptedKey);
     });
@@ -221,27 +195,21 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
     });
 
     test('--cert the client certificate in DER, not PEM: exit 2 naming the file', async () => {
-      const result = await ls(live.endpoint, PREFIX, [
-        '--cacert',
-        pki.caFile,
-        '--cert',
-        bad.clientCertDer,
-        '--key',
-        pki.client.keyFile,
-      ]);
+      const result = await ls(
+        live.endpoint,
+        PREFIX,
+        tlsFlags({ cacert: pki.caFile, cert: bad.clientCertDer, key: pki.client.keyFile }),
+      );
 
       assertOneLineError(result, EXIT_USAGE, bad.clientCertDer);
     });
 
     test('the matching PEM pair passes the checks and reads the live etcd', async () => {
-      const result = await ls(live.endpoint, PREFIX, [
-        '--cacert',
-        pki.caFile,
-        '--cert',
-        pki.client.certFile,
-        '--key',
-        pki.client.keyFile,
-      ]);
+      const result = await ls(
+        live.endpoint,
+        PREFIX,
+        tlsFlags({ cacert: pki.caFile, cert: pki.client.certFile, key: pki.client.keyFile }),
+      );
 
       assert.equal(result.code, EXIT_OK, `stderr: ${result.stderr}`);
       assert.equal(result.stdout, '');

@@ -2,15 +2,12 @@
 // and each way TLS goes wrong. TLS problems are exit 7 with the reason on one stderr line.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Etcd3 } from 'etcd3';
 
 import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
-import { type KeyPair, makeTestPki, type TestPki } from './certs.js';
+import { type KeyPair, type TestPki, makeTempPki, removeTestPki, tlsFlags } from './certs.js';
 import {
   CONFIG,
   EXIT_DENIED,
@@ -59,7 +56,6 @@ function hostPort(server: EtcdServer): string {
 }
 
 describe('flanctl over TLS', () => {
-  let tempDir: string;
   let pki: TestPki;
   let good: EtcdServer;
   let clientAuth: EtcdServer;
@@ -68,8 +64,7 @@ describe('flanctl over TLS', () => {
   let plain: EtcdServer;
 
   before(async () => {
-    tempDir = await mkdtemp(path.join(os.tmpdir(), 'flanctl-pki-'));
-    pki = await makeTestPki(tempDir);
+    pki = await makeTempPki('pki');
 
     good = await startEtcd({ tls: { ...pki.server } });
     await seedOverTls(good.endpoint, pki.caFile);
@@ -95,9 +90,7 @@ describe('flanctl over TLS', () => {
       await server?.stop();
     }
 
-    if (tempDir !== undefined) {
-      await rm(tempDir, { recursive: true, force: true });
-    }
+    await removeTestPki(pki);
   });
 
   test('the harness serves https on the client URL', () => {
@@ -168,14 +161,11 @@ describe('flanctl over TLS', () => {
 
   describe('a server that requires client certificates', () => {
     test('with --cert and --key: the network is listed', async () => {
-      const result = await ls(clientAuth.endpoint, PREFIX, [
-        '--cacert',
-        pki.caFile,
-        '--cert',
-        pki.client.certFile,
-        '--key',
-        pki.client.keyFile,
-      ]);
+      const result = await ls(
+        clientAuth.endpoint,
+        PREFIX,
+        tlsFlags({ cacert: pki.caFile, cert: pki.client.certFile, key: pki.client.keyFile }),
+      );
 
       assertListed(result, SUBNETS);
     });
@@ -206,23 +196,21 @@ describe('flanctl over TLS', () => {
     });
 
     test('--cert without --key: exit 2 naming both flags', async () => {
-      const result = await ls(clientAuth.endpoint, PREFIX, [
-        '--cacert',
-        pki.caFile,
-        '--cert',
-        pki.client.certFile,
-      ]);
+      const result = await ls(
+        clientAuth.endpoint,
+        PREFIX,
+        tlsFlags({ cacert: pki.caFile, cert: pki.client.certFile }),
+      );
 
       assertOneLineError(result, EXIT_USAGE, '--cert', '--key');
     });
 
     test('--key without --cert: exit 2 naming both flags', async () => {
-      const result = await ls(clientAuth.endpoint, PREFIX, [
-        '--cacert',
-        pki.caFile,
-        '--key',
-        pki.client.keyFile,
-      ]);
+      const result = await ls(
+        clientAuth.endpoint,
+        PREFIX,
+        tlsFlags({ cacert: pki.caFile, key: pki.client.keyFile }),
+      );
 
       assertOneLineError(result, EXIT_USAGE, '--cert', '--key');
     });
