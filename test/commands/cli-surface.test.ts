@@ -4,21 +4,24 @@
 // config under another prefix, and connection settings. stdout, stderr and the exit code are
 // checked apart.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { type CliResult, cliEnvironment, repoRoot, runCli } from '../helpers/cli.js';
-import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
-import { hexLeaseIdToDecimal, seedState, withRawClient } from '../helpers/seed.js';
+import { type CliResult, runCli, runInShell } from '../helpers/cli.js';
+import {
+  EXIT_NOT_FOUND,
+  EXIT_OK,
+  EXIT_PROBLEMS,
+  EXIT_UNEXPECTED,
+  EXIT_USAGE,
+  assertOneLineFlanctlError,
+  parseJsonDocument,
+  stderrLines,
+} from '../helpers/cli-output.js';
+import { etcdForSuite } from '../helpers/etcd-server.js';
+import { existingKey, grantLeaseWithId, putKey } from '../helpers/kv-inspect.js';
+import { detailFields, field, leasesLs } from '../helpers/leases.js';
+import { CONFIG_10_5, leaseValue, seedState, subnetKey, testPrefix } from '../helpers/seed.js';
 
-const EXIT_OK = 0;
-const EXIT_UNEXPECTED = 1;
-const EXIT_USAGE = 2;
-const EXIT_PROBLEMS = 3;
-const EXIT_NOT_FOUND = 4;
-
-const CONFIG = '{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan"}}';
 const DUAL_STACK_CONFIG =
   '{"EnableIPv6":true,"Network":"10.5.0.0/16","IPv6Network":"fc00::/48","Backend":{"Type":"vxlan"}}';
 
@@ -26,22 +29,6 @@ const ESC = '\u001b';
 // Every C0 control but the line feed, DEL and the C1 controls: none may reach a terminal raw.
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 const ANSI_ESCAPE = /\u001b\[/;
-
-function testPrefix(name: string): string {
-  return `/t-surface-${name}/coreos.com/network`;
-}
-
-function subnetKey(prefix: string, name: string): string {
-  return `${prefix}/subnets/${name}`;
-}
-
-function leaseValue(publicIP: string, backendType = 'vxlan'): string {
-  return JSON.stringify({ PublicIP: publicIP, BackendType: backendType, BackendData: null });
-}
-
-function stderrLines(result: CliResult): string[] {
-  return result.stderr.split('\n').filter((line) => line.trim() !== '');
-}
 
 function stdoutLines(stdout: string): string[] {
   return stdout.split('\n').filter((line) => line !== '');
@@ -51,185 +38,66 @@ function assertOk(result: CliResult): void {
   assert.equal(result.code, EXIT_OK, `exit code; stderr: ${result.stderr}`);
 }
 
-/** Exit code, empty stdout, exactly one `flanctl: error:` line, and each of `named` in it. */
-function assertOneLineError(result: CliResult, code: number, ...named: string[]): void {
-  assert.equal(result.code, code, `exit code; stdout: ${result.stdout}; stderr: ${result.stderr}`);
-  assert.equal(result.stdout, '', 'an error wrote to stdout');
-
-  const lines = stderrLines(result);
-  assert.equal(lines.length, 1, `one stderr line expected: ${JSON.stringify(result.stderr)}`);
-  assert.match(lines[0], /^flanctl: error: /);
-  for (const text of named) {
-    assert.ok(lines[0].includes(text), `stderr does not name ${text}: ${lines[0]}`);
-  }
-}
-
 function assertNoRawControls(text: string, what: string): void {
   const found = RAW_CONTROL.exec(text);
   assert.equal(found, null, `${what} holds a raw control character: ${JSON.stringify(text)}`);
 }
 
-function parseJson(stdout: string): unknown {
-  try {
-    return JSON.parse(stdout);
-  } catch (error) {
-    assert.fail(`stdout is not one JSON document (${(error as Error).message}): ${stdout}`);
-  }
-}
-
-// The `leases show` text output: one "Label: value" line per fact.
-function detailFields(stdout: string): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const match = /^([A-Za-z][A-Za-z0-9 ]*):\s*(.*)$/.exec(line);
-    if (match) fields.set(match[1].trim().toLowerCase(), match[2].trim());
-  }
-  return fields;
-}
-
-function field(fields: Map<string, string>, label: string): string {
-  const value = fields.get(label.toLowerCase());
-  assert.ok(value !== undefined, `no "${label}" line in ${JSON.stringify([...fields.keys()])}`);
-  return value;
-}
-
-async function storedRevisions(
-  endpoint: string,
-  key: string,
-): Promise<{ createRevision: number; modRevision: number; version: number }> {
-  return withRawClient(endpoint, async (client) => {
-    const response = await client.kv.range({ key: Buffer.from(key) });
-    assert.equal(response.kvs.length, 1, `${key} is not in etcd`);
-
-    const [stored] = response.kvs;
-    return {
-      createRevision: Number(stored.create_revision),
-      modRevision: Number(stored.mod_revision),
-      version: Number(stored.version),
-    };
-  });
-}
-
-async function putRaw(endpoint: string, key: string, value: string, lease = '0'): Promise<void> {
-  await withRawClient(endpoint, async (client) => {
-    await client.kv.put({ key: Buffer.from(key), value: Buffer.from(value), lease });
-  });
-}
-
-async function grantLease(endpoint: string, hexId: string): Promise<string> {
-  return withRawClient(endpoint, async (client) => {
-    const response = await client.leaseClient.leaseGrant({
-      ID: hexLeaseIdToDecimal(hexId),
-      TTL: 86400,
-    });
-    assert.equal(response.error ?? '', '', `lease grant failed: ${response.error}`);
-    return response.ID;
-  });
-}
-
-/**
- * Runs `script` in bash with the built CLI's command line as "$@", in the environment runCli
- * uses, so the test can redirect or pipe flanctl's stdout the way an operator's shell does.
- */
-function runInShell(
-  script: string,
-  cliArgs: string[],
-  env: Record<string, string | undefined> = {},
-): Promise<CliResult> {
-  const cli = [process.execPath, path.join(repoRoot(), 'bin', 'run.js'), ...cliArgs];
-  const child = spawn('bash', ['-c', script, 'flanctl-test', ...cli], {
-    cwd: repoRoot(),
-    env: cliEnvironment(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === null) {
-        reject(new Error(`bash -c ${JSON.stringify(script)} died of ${signal}; ${stderr}`));
-        return;
-      }
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 describe('flanctl command-line surface', () => {
-  let etcd: EtcdServer;
+  const etcd = etcdForSuite();
 
-  before(async () => {
-    etcd = await startEtcd();
-  });
-
-  after(async () => {
-    await etcd?.stop();
-  });
+  // The connection flags where most operators type them: after the command and its arguments.
+  function connectedTo(prefix: string): string[] {
+    return ['--endpoints', etcd.endpoint, '--prefix', prefix];
+  }
 
   describe('errors outside any command are one line with exit 2', () => {
-    const prefix = testPrefix('errors');
-    const connection = (): string[] => ['--endpoints', etcd.endpoint, '--prefix', prefix];
+    const prefix = testPrefix('surface', 'errors');
 
     test('an unknown command names it: flanctl lease ls', async () => {
-      const result = await runCli(['lease', 'ls', ...connection()]);
+      const result = await runCli(['lease', 'ls', ...connectedTo(prefix)]);
 
-      assertOneLineError(result, EXIT_USAGE, 'command "lease ls" not found');
+      assertOneLineFlanctlError(result, EXIT_USAGE, 'command "lease ls" not found');
     });
 
     test('a stray argument: flanctl leases ls extra-arg', async () => {
-      const result = await runCli(['leases', 'ls', 'extra-arg', ...connection()]);
+      const result = await runCli(['leases', 'ls', 'extra-arg', ...connectedTo(prefix)]);
 
-      assertOneLineError(result, EXIT_USAGE, 'extra-arg');
+      assertOneLineFlanctlError(result, EXIT_USAGE, 'extra-arg');
     });
 
     test('leases show without SUBNET: missing argument SUBNET', async () => {
-      const result = await runCli(['leases', 'show', ...connection()]);
+      const result = await runCli(['leases', 'show', ...connectedTo(prefix)]);
 
-      assertOneLineError(result, EXIT_USAGE, 'missing argument SUBNET');
+      assertOneLineFlanctlError(result, EXIT_USAGE, 'missing argument SUBNET');
     });
 
     test('--json together with -o wide', async () => {
-      const result = await runCli(['leases', 'ls', '--json', '-o', 'wide', ...connection()]);
+      const result = await runCli(['leases', 'ls', '--json', '-o', 'wide', ...connectedTo(prefix)]);
 
-      assertOneLineError(result, EXIT_USAGE, '--json');
+      assertOneLineFlanctlError(result, EXIT_USAGE, '--json');
     });
 
     test('an unknown flag after the command names it', async () => {
-      const result = await runCli(['leases', 'ls', '--remote-cafile', 'x', ...connection()]);
+      const result = await runCli(['leases', 'ls', '--remote-cafile', 'x', ...connectedTo(prefix)]);
 
-      assertOneLineError(result, EXIT_USAGE, '--remote-cafile');
+      assertOneLineFlanctlError(result, EXIT_USAGE, '--remote-cafile');
     });
 
     test('an unknown flag before the command names it', async () => {
-      const result = await runCli(['--remote-cafile', 'x', 'leases', 'ls', ...connection()]);
+      const result = await runCli(['--remote-cafile', 'x', 'leases', 'ls', ...connectedTo(prefix)]);
 
-      assertOneLineError(result, EXIT_USAGE, '--remote-cafile');
+      assertOneLineFlanctlError(result, EXIT_USAGE, '--remote-cafile');
     });
   });
 
   describe('connection flags go anywhere on the command line', () => {
-    const prefix = testPrefix('global');
+    const prefix = testPrefix('surface', 'global');
 
     before(async () => {
       // Reservations only: no TTL counts down between runs, so every run prints the same bytes.
       await seedState(etcd.endpoint, [
-        { key: `${prefix}/config`, value: CONFIG, ttl: null },
+        { key: `${prefix}/config`, value: CONFIG_10_5, ttl: null },
         { key: subnetKey(prefix, '10.5.1.0-24'), value: leaseValue('192.0.2.1'), ttl: null },
         { key: subnetKey(prefix, '10.5.2.0-24'), value: leaseValue('192.0.2.2'), ttl: null },
       ]);
@@ -276,7 +144,10 @@ describe('flanctl command-line surface', () => {
       ]);
 
       assertOk(show);
-      assert.equal(field(detailFields(show.stdout), 'Key'), subnetKey(prefix, '10.5.1.0-24'));
+      assert.equal(
+        field(detailFields(show.stdout, { eachLabelOnce: false }), 'Key'),
+        subnetKey(prefix, '10.5.1.0-24'),
+      );
 
       const config = await runCli([
         `--prefix=${prefix}`,
@@ -305,36 +176,29 @@ describe('flanctl command-line surface', () => {
   });
 
   describe('control characters from etcd never reach the terminal raw', () => {
-    const prefix = testPrefix('controls');
+    const prefix = testPrefix('surface', 'controls');
     const hostileBackend = `vx${ESC}[31mred\nline`;
     const hostileKey = subnetKey(prefix, 'bad\nname');
-    const configPrefix = testPrefix('controls-config');
+    const configPrefix = testPrefix('surface', 'controls-config');
     const escapedConfig = `{"Network":"10.5.0.0/16","Backend":{"Type":"vx\\u001b[31mlan"}}`;
-    const rawConfigPrefix = testPrefix('controls-raw-config');
+    const rawConfigPrefix = testPrefix('surface', 'controls-raw-config');
     const rawConfig = `{"Network":"10.5.0.0/16","Backend":{"Type":"vx${ESC}[31mlan"}}`;
 
     before(async () => {
-      await putRaw(etcd.endpoint, `${prefix}/config`, CONFIG);
-      await putRaw(
+      await putKey(etcd.endpoint, `${prefix}/config`, CONFIG_10_5);
+      await putKey(
         etcd.endpoint,
         subnetKey(prefix, '10.5.3.0-24'),
         leaseValue('192.0.2.3', hostileBackend),
       );
-      await putRaw(etcd.endpoint, subnetKey(prefix, '10.5.4.0-24'), leaseValue('192.0.2.4'));
-      await putRaw(etcd.endpoint, hostileKey, leaseValue('192.0.2.5'));
-      await putRaw(etcd.endpoint, `${configPrefix}/config`, escapedConfig);
-      await putRaw(etcd.endpoint, `${rawConfigPrefix}/config`, rawConfig);
+      await putKey(etcd.endpoint, subnetKey(prefix, '10.5.4.0-24'), leaseValue('192.0.2.4'));
+      await putKey(etcd.endpoint, hostileKey, leaseValue('192.0.2.5'));
+      await putKey(etcd.endpoint, `${configPrefix}/config`, escapedConfig);
+      await putKey(etcd.endpoint, `${rawConfigPrefix}/config`, rawConfig);
     });
 
     test('the table keeps one line per row and shows the escapes as text', async () => {
-      const result = await runCli([
-        'leases',
-        'ls',
-        '--endpoints',
-        etcd.endpoint,
-        '--prefix',
-        prefix,
-      ]);
+      const result = await runCli(['leases', 'ls', ...connectedTo(prefix)]);
 
       assertOk(result);
       assertNoRawControls(result.stdout, 'stdout');
@@ -353,16 +217,7 @@ describe('flanctl command-line surface', () => {
     });
 
     test('-o wide is escaped the same way', async () => {
-      const result = await runCli([
-        'leases',
-        'ls',
-        '-o',
-        'wide',
-        '--endpoints',
-        etcd.endpoint,
-        '--prefix',
-        prefix,
-      ]);
+      const result = await runCli(['leases', 'ls', '-o', 'wide', ...connectedTo(prefix)]);
 
       assertOk(result);
       assertNoRawControls(result.stdout, 'stdout');
@@ -372,19 +227,11 @@ describe('flanctl command-line surface', () => {
     });
 
     test('--json stays valid JSON and carries the original characters', async () => {
-      const result = await runCli([
-        'leases',
-        'ls',
-        '--json',
-        '--endpoints',
-        etcd.endpoint,
-        '--prefix',
-        prefix,
-      ]);
+      const result = await runCli(['leases', 'ls', '--json', ...connectedTo(prefix)]);
 
       assertOk(result);
       assert.equal(result.stdout.trimEnd().split('\n').length, 1, 'the document spans lines');
-      const document = parseJson(result.stdout) as {
+      const document = parseJsonDocument(result.stdout) as {
         leases: Array<{ subnet: string; backendType: string }>;
         problems: Array<{ key: string; reason: string }>;
       };
@@ -399,36 +246,26 @@ describe('flanctl command-line surface', () => {
     });
 
     test('leases show of the lease prints its backend escaped', async () => {
-      const result = await runCli([
-        'leases',
-        'show',
-        '10.5.3.0/24',
-        '--endpoints',
-        etcd.endpoint,
-        '--prefix',
-        prefix,
-      ]);
+      const result = await runCli(['leases', 'show', '10.5.3.0/24', ...connectedTo(prefix)]);
 
       assertOk(result);
       assert.equal(result.stderr, '');
       assertNoRawControls(result.stdout, 'stdout');
-      assert.equal(field(detailFields(result.stdout), 'Backend'), 'vx\\u001b[31mred\\nline');
+      assert.equal(
+        field(detailFields(result.stdout, { eachLabelOnce: false }), 'Backend'),
+        'vx\\u001b[31mred\\nline',
+      );
     });
 
     test('leases show of the key with a line break keeps the key on one line', async () => {
-      const result = await runCli([
-        'leases',
-        'show',
-        hostileKey,
-        '--endpoints',
-        etcd.endpoint,
-        '--prefix',
-        prefix,
-      ]);
+      const result = await runCli(['leases', 'show', hostileKey, ...connectedTo(prefix)]);
 
       assertOk(result);
       assertNoRawControls(result.stdout, 'stdout');
-      assert.equal(field(detailFields(result.stdout), 'Key'), `${prefix}/subnets/bad\\nname`);
+      assert.equal(
+        field(detailFields(result.stdout, { eachLabelOnce: false }), 'Key'),
+        `${prefix}/subnets/bad\\nname`,
+      );
       assertNoRawControls(result.stderr, 'stderr');
       assert.equal(stderrLines(result).length, 1, result.stderr);
     });
@@ -438,25 +275,15 @@ describe('flanctl command-line surface', () => {
         'leases',
         'show',
         `10.5.1.0${ESC}[31m/24`,
-        '--endpoints',
-        etcd.endpoint,
-        '--prefix',
-        prefix,
+        ...connectedTo(prefix),
       ]);
 
-      assertOneLineError(result, EXIT_USAGE, '10.5.1.0\\u001b[31m/24');
+      assertOneLineFlanctlError(result, EXIT_USAGE, '10.5.1.0\\u001b[31m/24');
       assertNoRawControls(result.stderr, 'stderr');
     });
 
     test('config show of a valid config whose backend type decodes to ESC prints it escaped', async () => {
-      const result = await runCli([
-        'config',
-        'show',
-        '--endpoints',
-        etcd.endpoint,
-        '--prefix',
-        configPrefix,
-      ]);
+      const result = await runCli(['config', 'show', ...connectedTo(configPrefix)]);
 
       assertOk(result);
       assert.equal(result.stderr, '');
@@ -465,14 +292,7 @@ describe('flanctl command-line surface', () => {
     });
 
     test('config show of a stored config with a raw ESC prints it escaped, exit 3', async () => {
-      const result = await runCli([
-        'config',
-        'show',
-        '--endpoints',
-        etcd.endpoint,
-        '--prefix',
-        rawConfigPrefix,
-      ]);
+      const result = await runCli(['config', 'show', ...connectedTo(rawConfigPrefix)]);
 
       assert.equal(result.code, EXIT_PROBLEMS, `stderr: ${result.stderr}`);
       assertNoRawControls(result.stdout, 'stdout');
@@ -482,38 +302,25 @@ describe('flanctl command-line surface', () => {
     });
 
     test('config show --json carries the original characters', async () => {
-      const valid = await runCli([
-        'config',
-        'show',
-        '--json',
-        '--endpoints',
-        etcd.endpoint,
-        '--prefix',
-        configPrefix,
-      ]);
+      const valid = await runCli(['config', 'show', '--json', ...connectedTo(configPrefix)]);
 
       assertOk(valid);
-      const validDocument = parseJson(valid.stdout) as { stored: string; backendType: string };
+      const validDocument = parseJsonDocument(valid.stdout) as {
+        stored: string;
+        backendType: string;
+      };
       assert.equal(validDocument.stored, escapedConfig);
       assert.equal(validDocument.backendType, `vx${ESC}[31mlan`);
 
-      const raw = await runCli([
-        'config',
-        'show',
-        '--json',
-        '--endpoints',
-        etcd.endpoint,
-        '--prefix',
-        rawConfigPrefix,
-      ]);
+      const raw = await runCli(['config', 'show', '--json', ...connectedTo(rawConfigPrefix)]);
 
       assert.equal(raw.code, EXIT_PROBLEMS, `stderr: ${raw.stderr}`);
-      assert.equal((parseJson(raw.stdout) as { stored: string }).stored, rawConfig);
+      assert.equal((parseJsonDocument(raw.stdout) as { stored: string }).stored, rawConfig);
     });
   });
 
   describe('output that cannot be written', () => {
-    const prefix = testPrefix('output');
+    const prefix = testPrefix('surface', 'output');
     const rowCount = 3000;
 
     before(async () => {
@@ -526,8 +333,6 @@ describe('flanctl command-line surface', () => {
       await seedState(etcd.endpoint, entries);
     });
 
-    const connection = (): string[] => ['--endpoints', etcd.endpoint, '--prefix', prefix];
-
     for (const args of [
       ['leases', 'ls'],
       ['leases', 'ls', '--json'],
@@ -538,7 +343,7 @@ describe('flanctl command-line surface', () => {
       ['config', 'show', '--json'],
     ]) {
       test(`${args.join(' ')} > /dev/full: exit 1, one line, ENOSPC`, async () => {
-        const result = await runInShell('"$@" > /dev/full', [...args, ...connection()]);
+        const result = await runInShell('"$@" > /dev/full', [...args, ...connectedTo(prefix)]);
 
         assert.equal(result.code, EXIT_UNEXPECTED, `stderr: ${result.stderr}`);
         assert.equal(result.stdout, '');
@@ -560,7 +365,7 @@ describe('flanctl command-line surface', () => {
     }
 
     test('the seeded listing has one row per key', async () => {
-      const result = await runCli(['leases', 'ls', '--no-headers', ...connection()]);
+      const result = await runCli(['leases', 'ls', '--no-headers', ...connectedTo(prefix)]);
 
       assertOk(result);
       assert.equal(stdoutLines(result.stdout).length, rowCount);
@@ -574,7 +379,7 @@ describe('flanctl command-line surface', () => {
       test(`${args.join(' ')} | head -1: exit 0, nothing on stderr`, async () => {
         const script = '"$@" | head -1; printf "status=%s\\n" "${PIPESTATUS[0]}"';
 
-        const result = await runInShell(script, [...args, ...connection()]);
+        const result = await runInShell(script, [...args, ...connectedTo(prefix)]);
 
         assert.equal(result.code, EXIT_OK, `bash failed; stderr: ${result.stderr}`);
         assert.equal(result.stderr, '');
@@ -588,7 +393,7 @@ describe('flanctl command-line surface', () => {
     test('leases ls --json | head -c 64: exit 0, nothing on stderr', async () => {
       const script = '"$@" | head -c 64 > /dev/null; printf "status=%s\\n" "${PIPESTATUS[0]}"';
 
-      const result = await runInShell(script, ['leases', 'ls', '--json', ...connection()]);
+      const result = await runInShell(script, ['leases', 'ls', '--json', ...connectedTo(prefix)]);
 
       assert.equal(result.stderr, '');
       assert.equal(result.stdout, 'status=0\n');
@@ -596,20 +401,18 @@ describe('flanctl command-line surface', () => {
   });
 
   describe('colour', () => {
-    const prefix = testPrefix('colour');
+    const prefix = testPrefix('surface', 'colour');
 
     before(async () => {
       await seedState(etcd.endpoint, [
-        { key: `${prefix}/config`, value: CONFIG, ttl: null },
+        { key: `${prefix}/config`, value: CONFIG_10_5, ttl: null },
         { key: subnetKey(prefix, '10.5.1.0-24'), value: leaseValue('192.0.2.1'), ttl: 86400 },
         { key: subnetKey(prefix, '10.5.2.0-24'), value: leaseValue('192.0.2.2'), ttl: null },
       ]);
     });
 
     const ls = (extra: string[], env: Record<string, string | undefined>) =>
-      runCli(['leases', 'ls', '--endpoints', etcd.endpoint, '--prefix', prefix, ...extra], {
-        env,
-      });
+      leasesLs(etcd.endpoint, prefix, extra, { env });
 
     test('FORCE_COLOR=1 without NO_COLOR: the reservation is coloured', async () => {
       const result = await ls([], { FORCE_COLOR: '1', NO_COLOR: undefined });
@@ -643,33 +446,35 @@ describe('flanctl command-line surface', () => {
 
         assertOk(result);
         assert.doesNotMatch(result.stdout, ANSI_ESCAPE);
-        const document = parseJson(result.stdout) as { leases: unknown[] };
+        const document = parseJsonDocument(result.stdout) as { leases: unknown[] };
         assert.equal(document.leases.length, 2);
       });
     }
 
     test('leases show --json and config show --json never have colour', async () => {
       const env = { FORCE_COLOR: '1', NO_COLOR: undefined };
-      const connection = ['--endpoints', etcd.endpoint, '--prefix', prefix];
-      const show = await runCli(['leases', 'show', '10.5.2.0/24', '--json', ...connection], {
-        env,
-      });
-      const config = await runCli(['config', 'show', '--json', ...connection], { env });
+      const show = await runCli(
+        ['leases', 'show', '10.5.2.0/24', '--json', ...connectedTo(prefix)],
+        {
+          env,
+        },
+      );
+      const config = await runCli(['config', 'show', '--json', ...connectedTo(prefix)], { env });
 
       for (const result of [show, config]) {
         assertOk(result);
         assert.doesNotMatch(result.stdout, ANSI_ESCAPE);
-        parseJson(result.stdout);
+        parseJsonDocument(result.stdout);
       }
     });
   });
 
   describe('--no-headers', () => {
-    const prefix = testPrefix('headers');
+    const prefix = testPrefix('surface', 'headers');
 
     before(async () => {
       await seedState(etcd.endpoint, [
-        { key: `${prefix}/config`, value: CONFIG, ttl: null },
+        { key: `${prefix}/config`, value: CONFIG_10_5, ttl: null },
         { key: subnetKey(prefix, '10.5.1.0-24'), value: leaseValue('192.0.2.1'), ttl: null },
         { key: subnetKey(prefix, '10.5.2.0-24'), value: leaseValue('192.0.2.2'), ttl: null },
         { key: subnetKey(prefix, '10.5.3.0-24'), value: leaseValue('192.0.2.3'), ttl: null },
@@ -678,7 +483,7 @@ describe('flanctl command-line surface', () => {
 
     for (const format of [[], ['-o', 'wide']]) {
       test(`drops exactly the header line${format.length ? ` (${format.join(' ')})` : ''}`, async () => {
-        const connection = ['--endpoints', etcd.endpoint, '--prefix', prefix];
+        const connection = connectedTo(prefix);
         const withHeaders = await runCli(['leases', 'ls', ...format, ...connection]);
         const without = await runCli(['leases', 'ls', ...format, '--no-headers', ...connection]);
 
@@ -694,7 +499,7 @@ describe('flanctl command-line surface', () => {
   });
 
   describe('leases show: the IPv6 dash form and values that are not JSON', () => {
-    const prefix = testPrefix('show');
+    const prefix = testPrefix('surface', 'show');
     const dualStackKey = subnetKey(prefix, '10.5.34.0-24&fc00:0:0:22::-64');
     const neighbourKey = subnetKey(prefix, '10.5.35.0-24&fc00:0:0:23::-64');
     const brokenKey = subnetKey(prefix, '10.5.40.0-24');
@@ -709,8 +514,8 @@ describe('flanctl command-line surface', () => {
         { key: neighbourKey, value: leaseValue('192.0.2.35'), ttl: 86400 },
         { key: brokenReservationKey, value: 'plain text', ttl: null },
       ]);
-      const leaseId = await grantLease(etcd.endpoint, brokenLeaseHex);
-      await putRaw(etcd.endpoint, brokenKey, 'not json {', leaseId);
+      await grantLeaseWithId(etcd.endpoint, brokenLeaseHex);
+      await putKey(etcd.endpoint, brokenKey, 'not json {', brokenLeaseHex);
     });
 
     const show = (subnet: string, extra: string[] = []) =>
@@ -730,7 +535,7 @@ describe('flanctl command-line surface', () => {
 
       assertOk(text);
       assert.equal(text.stderr, '');
-      const fields = detailFields(text.stdout);
+      const fields = detailFields(text.stdout, { eachLabelOnce: false });
       assert.equal(field(fields, 'Key'), dualStackKey);
       assert.equal(field(fields, 'IPv6 subnet'), 'fc00:0:0:22::/64');
 
@@ -738,7 +543,7 @@ describe('flanctl command-line surface', () => {
 
       assertOk(json);
       assert.equal(json.stderr, '');
-      const document = parseJson(json.stdout) as {
+      const document = parseJsonDocument(json.stdout) as {
         leases: Array<{ key: string; ipv6Subnet: string }>;
       };
       assert.deepEqual(
@@ -748,12 +553,12 @@ describe('flanctl command-line surface', () => {
     });
 
     test('the full key of a value that is not JSON: a block with every fact, exit 0', async () => {
-      const stored = await storedRevisions(etcd.endpoint, brokenKey);
+      const stored = await existingKey(etcd.endpoint, brokenKey);
 
       const result = await show(brokenKey);
 
       assertOk(result);
-      const fields = detailFields(result.stdout);
+      const fields = detailFields(result.stdout, { eachLabelOnce: false });
       assert.equal(field(fields, 'Key'), brokenKey);
       assert.equal(field(fields, 'Value'), 'not json {');
       assert.match(field(fields, 'Problem'), /JSON/);
@@ -771,13 +576,13 @@ describe('flanctl command-line surface', () => {
     });
 
     test('--json: the problem carries the raw value, lease, TTL and revisions', async () => {
-      const stored = await storedRevisions(etcd.endpoint, brokenKey);
+      const stored = await existingKey(etcd.endpoint, brokenKey);
 
       const result = await show(brokenKey, ['--json']);
 
       assertOk(result);
       assert.equal(result.stderr, '');
-      const document = parseJson(result.stdout) as {
+      const document = parseJsonDocument(result.stdout) as {
         leases: unknown[];
         problems: Array<Record<string, unknown>>;
       };
@@ -798,13 +603,15 @@ describe('flanctl command-line surface', () => {
     });
 
     test('--json of a reservation that is not JSON: leaseId and ttlSeconds are null', async () => {
-      const stored = await storedRevisions(etcd.endpoint, brokenReservationKey);
+      const stored = await existingKey(etcd.endpoint, brokenReservationKey);
 
       const result = await show('10.5.41.0/24', ['--json']);
 
       assertOk(result);
       assert.equal(result.stderr, '');
-      const document = parseJson(result.stdout) as { problems: Array<Record<string, unknown>> };
+      const document = parseJsonDocument(result.stdout) as {
+        problems: Array<Record<string, unknown>>;
+      };
       assert.deepEqual(document.problems, [
         {
           key: brokenReservationKey,
@@ -821,36 +628,28 @@ describe('flanctl command-line surface', () => {
   });
 
   describe('config show on a prefix without config', () => {
-    const prefix = testPrefix('noconfig');
-    const elsewhere = testPrefix('elsewhere');
+    const prefix = testPrefix('surface', 'noconfig');
+    const elsewhere = testPrefix('surface', 'elsewhere');
 
     before(async () => {
       await seedState(etcd.endpoint, [
-        { key: `${elsewhere}/config`, value: CONFIG, ttl: null },
+        { key: `${elsewhere}/config`, value: CONFIG_10_5, ttl: null },
         { key: subnetKey(prefix, '10.5.1.0-24'), value: leaseValue('192.0.2.1'), ttl: null },
       ]);
     });
 
     for (const extra of [[], ['--json']]) {
       test(`exit 4, the hint names the other prefix${extra.length ? ' (--json)' : ''}`, async () => {
-        const result = await runCli([
-          'config',
-          'show',
-          ...extra,
-          '--endpoints',
-          etcd.endpoint,
-          '--prefix',
-          prefix,
-        ]);
+        const result = await runCli(['config', 'show', ...extra, ...connectedTo(prefix)]);
 
-        assertOneLineError(result, EXIT_NOT_FOUND, `${prefix}/config`, elsewhere);
+        assertOneLineFlanctlError(result, EXIT_NOT_FOUND, `${prefix}/config`, elsewhere);
         assert.match(result.stderr, /hint: /);
       });
     }
   });
 
   describe('connection settings', () => {
-    const prefix = testPrefix('settings');
+    const prefix = testPrefix('surface', 'settings');
     // Distinctive, so finding one in the output cannot be a coincidence.
     const passwords = [
       'Pw-flag-9Xq2',
@@ -862,15 +661,13 @@ describe('flanctl command-line surface', () => {
 
     before(async () => {
       await seedState(etcd.endpoint, [
-        { key: `${prefix}/config`, value: CONFIG, ttl: null },
+        { key: `${prefix}/config`, value: CONFIG_10_5, ttl: null },
         { key: subnetKey(prefix, '10.5.1.0-24'), value: leaseValue('192.0.2.1'), ttl: null },
       ]);
     });
 
     const ls = (extra: string[], env: Record<string, string | undefined> = {}) =>
-      runCli(['leases', 'ls', '--endpoints', etcd.endpoint, '--prefix', prefix, ...extra], {
-        env,
-      });
+      leasesLs(etcd.endpoint, prefix, extra, { env });
 
     function assertNoPassword(result: CliResult): void {
       for (const password of passwords) {
@@ -890,7 +687,7 @@ describe('flanctl command-line surface', () => {
     test('--user root:PASSWORD against etcd without auth: exit 2, leave out --user', async () => {
       const result = await ls(['--user', `root:${passwords[1]}`]);
 
-      assertOneLineError(result, EXIT_USAGE, 'root');
+      assertOneLineFlanctlError(result, EXIT_USAGE, 'root');
       assert.match(result.stderr, /hint: .*leave out --user/);
       assertNoPassword(result);
     });
@@ -898,7 +695,7 @@ describe('flanctl command-line surface', () => {
     test('--user root --password PASSWORD against etcd without auth: exit 2', async () => {
       const result = await ls(['--user', 'root', '--password', passwords[0]]);
 
-      assertOneLineError(result, EXIT_USAGE);
+      assertOneLineFlanctlError(result, EXIT_USAGE);
       assert.match(result.stderr, /leave out --user/);
       assertNoPassword(result);
     });
@@ -916,7 +713,7 @@ describe('flanctl command-line surface', () => {
     test('--user :PASSWORD (no name): exit 2', async () => {
       const result = await ls(['--user', `:${passwords[2]}`]);
 
-      assertOneLineError(result, EXIT_USAGE);
+      assertOneLineFlanctlError(result, EXIT_USAGE);
       assertNoPassword(result);
     });
 
@@ -953,7 +750,7 @@ describe('flanctl command-line surface', () => {
 
       const result = await runCli(['leases', 'ls', '--endpoints', url, '--prefix', prefix]);
 
-      assertOneLineError(result, EXIT_USAGE);
+      assertOneLineFlanctlError(result, EXIT_USAGE);
       assertNoPassword(result);
     });
 
@@ -964,7 +761,7 @@ describe('flanctl command-line surface', () => {
       test(`${flag} ${value}: exit 2 naming the value`, async () => {
         const result = await ls([flag, value]);
 
-        assertOneLineError(result, EXIT_USAGE, flag.slice(2), value);
+        assertOneLineFlanctlError(result, EXIT_USAGE, flag.slice(2), value);
       });
     }
 
@@ -985,7 +782,7 @@ describe('flanctl command-line surface', () => {
     test('ETCDCTL_COMMAND_TIMEOUT=2h: exit 2 naming the variable', async () => {
       const result = await ls([], { ETCDCTL_COMMAND_TIMEOUT: '2h' });
 
-      assertOneLineError(result, EXIT_USAGE, 'ETCDCTL_COMMAND_TIMEOUT', '2h');
+      assertOneLineFlanctlError(result, EXIT_USAGE, 'ETCDCTL_COMMAND_TIMEOUT', '2h');
     });
   });
 });

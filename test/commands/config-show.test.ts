@@ -2,15 +2,18 @@
 // flanneld's defaults, capacity and usage, every rule a field case breaks, configs in the wrong
 // place or not JSON, and IPv6 plans. stdout, stderr and the exit code are checked apart.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import { type CliResult, runCli } from '../helpers/cli.js';
-import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
-import { loadCaseState, seedState } from '../helpers/seed.js';
+import {
+  EXIT_NOT_FOUND,
+  EXIT_PROBLEMS,
+  assertFlanctlErrorLine,
+  parseJsonDocument,
+} from '../helpers/cli-output.js';
+import { etcdForSuite } from '../helpers/etcd-server.js';
+import { loadCaseState, seedCaseAt, seedState, testPrefix } from '../helpers/seed.js';
 
-const CASE_PREFIX = '/coreos.com/network';
-const EXIT_PROBLEMS = 3;
-const EXIT_NOT_FOUND = 4;
 const BOUND_FIELDS = ['SubnetLen', 'SubnetMin', 'SubnetMax'] as const;
 
 type BoundField = (typeof BOUND_FIELDS)[number];
@@ -43,49 +46,25 @@ interface TextPlan {
   fields: Map<string, string>;
 }
 
-function testPrefix(name: string): string {
-  return `/t-config-${name}${CASE_PREFIX}`;
-}
-
-async function seedCase(
-  endpoint: string,
-  caseId: string,
-  prefix: string,
-  file?: string,
-): Promise<void> {
-  await seedState(endpoint, loadCaseState(caseId, file), {
-    rewritePrefix: { from: CASE_PREFIX, to: prefix },
-  });
-}
-
 function configShow(endpoint: string, prefix: string, extra: string[] = []): Promise<CliResult> {
   return runCli(['config', 'show', '--endpoints', endpoint, '--prefix', prefix, ...extra]);
 }
 
-function stderrLines(result: CliResult): string[] {
-  return result.stderr.split('\n').filter((line) => line.trim() !== '');
-}
+// Text and --json alike: exit 4 on one error line naming the exact key read, nothing on stdout.
+async function assertNoConfigAt(endpoint: string, prefix: string): Promise<void> {
+  const result = await configShow(endpoint, prefix);
 
-function assertOneLineError(result: CliResult, code: number, ...named: string[]): void {
-  assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
+  assertFlanctlErrorLine(result, EXIT_NOT_FOUND, `${prefix}/config`);
+  assert.equal(result.stdout, '');
 
-  const lines = stderrLines(result);
-  assert.equal(lines.length, 1, `one stderr line expected: ${result.stderr}`);
-  assert.match(lines[0], /^flanctl: error: /);
-  for (const text of named) {
-    assert.ok(result.stderr.includes(text), `stderr does not name ${text}: ${result.stderr}`);
-  }
+  const json = await configShow(endpoint, prefix, ['--json']);
+
+  assertFlanctlErrorLine(json, EXIT_NOT_FOUND, `${prefix}/config`);
+  assert.equal(json.stdout, '');
 }
 
 function parseDocument(stdout: string): ConfigDocument {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stdout);
-  } catch (error) {
-    assert.fail(`stdout is not one JSON document (${(error as Error).message}): ${stdout}`);
-  }
-
-  const document = parsed as ConfigDocument;
+  const document = parseJsonDocument<ConfigDocument>(stdout);
   assert.equal(typeof document.key, 'string');
   assert.ok(document.stored === null || typeof document.stored === 'string', 'stored');
   assert.equal(typeof document.valid, 'boolean');
@@ -168,18 +147,10 @@ function storedFields(stored: string): string[] {
 }
 
 describe('flanctl config show', () => {
-  let etcd: EtcdServer;
-
-  before(async () => {
-    etcd = await startEtcd();
-  });
-
-  after(async () => {
-    await etcd?.stop();
-  });
+  const etcd = etcdForSuite();
 
   describe('a valid config with defaults, 3 leases and 2 reservations', () => {
-    const prefix = testPrefix('valid');
+    const prefix = testPrefix('config', 'valid');
     const stored = '{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan"}}';
     const value = (publicIP: string) =>
       JSON.stringify({ PublicIP: publicIP, BackendType: 'vxlan' });
@@ -246,38 +217,22 @@ describe('flanctl config show', () => {
   });
 
   describe('no config', () => {
-    const prefix = testPrefix('missing');
+    const prefix = testPrefix('config', 'missing');
 
     test('exit 4 naming the exact key read', async () => {
-      const result = await configShow(etcd.endpoint, prefix);
-
-      assertOneLineError(result, EXIT_NOT_FOUND, `${prefix}/config`);
-      assert.equal(result.stdout, '');
-
-      const json = await configShow(etcd.endpoint, prefix, ['--json']);
-
-      assertOneLineError(json, EXIT_NOT_FOUND, `${prefix}/config`);
-      assert.equal(json.stdout, '');
+      await assertNoConfigAt(etcd.endpoint, prefix);
     });
   });
 
   describe('C15: config written at the prefix key itself', () => {
-    const prefix = testPrefix('c15');
+    const prefix = testPrefix('config', 'c15');
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C15', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C15'));
     });
 
     test('exit 4 naming <prefix>/config, not the prefix key', async () => {
-      const result = await configShow(etcd.endpoint, prefix);
-
-      assertOneLineError(result, EXIT_NOT_FOUND, `${prefix}/config`);
-      assert.equal(result.stdout, '');
-
-      const json = await configShow(etcd.endpoint, prefix, ['--json']);
-
-      assertOneLineError(json, EXIT_NOT_FOUND, `${prefix}/config`);
-      assert.equal(json.stdout, '');
+      await assertNoConfigAt(etcd.endpoint, prefix);
     });
   });
 
@@ -314,18 +269,18 @@ describe('flanctl config show', () => {
 
     for (const { file, name, problems } of variants) {
       describe(`${file}: ${name}`, () => {
-        const prefix = testPrefix(`c14-${file.replace('.json', '')}`);
+        const prefix = testPrefix('config', `c14-${file.replace('.json', '')}`);
         const configKey = `${prefix}/config`;
 
         before(async () => {
-          await seedCase(etcd.endpoint, 'C14', prefix, file);
+          await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C14', file));
         });
 
         test('exit 3, each broken rule named with its field and value', async () => {
           const stored = loadCaseState('C14', file)[0].value;
           const result = await configShow(etcd.endpoint, prefix);
 
-          assertOneLineError(result, EXIT_PROBLEMS, configKey);
+          assertFlanctlErrorLine(result, EXIT_PROBLEMS, configKey);
           for (const problem of problems) {
             // The line echoing the stored config names every value too; it does not count.
             const lines = linesNaming(
@@ -346,7 +301,7 @@ describe('flanctl config show', () => {
         test('--json: valid false, each problem with its field and value', async () => {
           const result = await configShow(etcd.endpoint, prefix, ['--json']);
 
-          assertOneLineError(result, EXIT_PROBLEMS, configKey);
+          assertFlanctlErrorLine(result, EXIT_PROBLEMS, configKey);
           const document = parseDocument(result.stdout);
           assert.equal(document.key, configKey);
           assert.equal(document.valid, false);
@@ -391,10 +346,10 @@ describe('flanctl config show', () => {
   });
 
   describe('C11 (a): a /16 in /21 subnets, all 31 taken', () => {
-    const prefix = testPrefix('c11-a');
+    const prefix = testPrefix('config', 'c11-a');
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C11', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C11'));
     });
 
     test('capacity 31, used 31, free 0; the first block is not counted', async () => {
@@ -421,10 +376,10 @@ describe('flanctl config show', () => {
   });
 
   describe('C11 (b): SubnetMin above SubnetMax', () => {
-    const prefix = testPrefix('c11-b');
+    const prefix = testPrefix('config', 'c11-b');
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C11', prefix, 'etcd-state-b.json');
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C11', 'etcd-state-b.json'));
     });
 
     test('capacity 0 and free 0, with both bounds as stored', async () => {
@@ -451,13 +406,13 @@ describe('flanctl config show', () => {
     test('exit 3, naming SubnetMin 10.30.2.0 above SubnetMax 10.30.1.0', async () => {
       const result = await configShow(etcd.endpoint, prefix);
 
-      assertOneLineError(result, EXIT_PROBLEMS, `${prefix}/config`);
+      assertFlanctlErrorLine(result, EXIT_PROBLEMS, `${prefix}/config`);
       const lines = linesNaming(result.stdout, 'SubnetMin', '10.30.2.0', 'SubnetMax', '10.30.1.0');
       assert.ok(lines.length > 0, `no line names the inverted range:\n${result.stdout}`);
 
       const json = await configShow(etcd.endpoint, prefix, ['--json']);
 
-      assertOneLineError(json, EXIT_PROBLEMS, `${prefix}/config`);
+      assertFlanctlErrorLine(json, EXIT_PROBLEMS, `${prefix}/config`);
       const document = parseDocument(json.stdout);
       const named = document.problems.find(
         (problem) => problem.message.includes('10.30.2.0') && problem.message.includes('10.30.1.0'),
@@ -468,7 +423,7 @@ describe('flanctl config show', () => {
   });
 
   describe('field names in any case, as Go decodes them', () => {
-    const prefix = testPrefix('lowercase');
+    const prefix = testPrefix('config', 'lowercase');
     const stored = '{"network":"10.5.0.0/16","subnetlen":25,"backend":{"type":"host-gw"}}';
 
     before(async () => {
@@ -500,7 +455,7 @@ describe('flanctl config show', () => {
   });
 
   describe('a config that is not JSON', () => {
-    const prefix = testPrefix('not-json');
+    const prefix = testPrefix('config', 'not-json');
     const stored = '{Network: 10.5.0.0/16}';
 
     before(async () => {
@@ -510,13 +465,13 @@ describe('flanctl config show', () => {
     test('exit 3; stdout shows the stored text and says it is not JSON', async () => {
       const result = await configShow(etcd.endpoint, prefix);
 
-      assertOneLineError(result, EXIT_PROBLEMS, `${prefix}/config`);
+      assertFlanctlErrorLine(result, EXIT_PROBLEMS, `${prefix}/config`);
       assert.ok(result.stdout.includes(stored), 'the stored text is not shown');
       assert.match(result.stdout, /JSON/);
 
       const json = await configShow(etcd.endpoint, prefix, ['--json']);
 
-      assertOneLineError(json, EXIT_PROBLEMS, `${prefix}/config`);
+      assertFlanctlErrorLine(json, EXIT_PROBLEMS, `${prefix}/config`);
       const document = parseDocument(json.stdout);
       assert.equal(document.stored, stored);
       assert.equal(document.valid, false);
@@ -526,8 +481,8 @@ describe('flanctl config show', () => {
   });
 
   describe('IPv6 enabled', () => {
-    const prefix = testPrefix('ipv6');
-    const widePrefix = testPrefix('ipv6-wide');
+    const prefix = testPrefix('config', 'ipv6');
+    const widePrefix = testPrefix('config', 'ipv6-wide');
     const stored =
       '{"EnableIPv6":true,"Network":"10.5.0.0/16","IPv6Network":"fc00::/48",' +
       '"Backend":{"Type":"vxlan"}}';

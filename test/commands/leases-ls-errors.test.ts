@@ -2,71 +2,34 @@
 // parse, bad flags. Every failure is one stderr line with a documented exit code, and stdout
 // carries data only.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { type CliResult, runCli } from '../helpers/cli.js';
-import { type EtcdServer, freePort, startEtcd } from '../helpers/etcd-server.js';
+import { runCli } from '../helpers/cli.js';
+import {
+  EXIT_UNREACHABLE,
+  EXIT_USAGE,
+  assertOneLineError,
+  stderrLines,
+} from '../helpers/cli-output.js';
+import { etcdForSuite, freePort, startEtcd } from '../helpers/etcd-server.js';
+import {
+  type LeasesDocument,
+  leasesLs,
+  parseLeasesDocument,
+  tableSubnets,
+} from '../helpers/leases.js';
 import { seedState } from '../helpers/seed.js';
 
-const EXIT_USAGE = 2;
-const EXIT_UNREACHABLE = 6;
 const CONFIG = '{"Network":"10.9.0.0/16","Backend":{"Type":"vxlan"}}';
 const GOOD_VALUE = '{"PublicIP":"192.0.2.91","BackendType":"vxlan","BackendData":null}';
 
-interface LeasesDocument {
-  prefix: string;
-  revision: number;
-  leases: Array<{ key: string; subnet: string }>;
-  problems: Array<{ key: string; reason: string }>;
-}
-
-function ls(endpoint: string, prefix: string, extra: string[] = []): Promise<CliResult> {
-  return runCli(['leases', 'ls', '--endpoints', endpoint, '--prefix', prefix, ...extra]);
-}
-
-function stderrLines(result: CliResult): string[] {
-  return result.stderr.split('\n').filter((line) => line.trim() !== '');
-}
-
-function assertOneLineError(result: CliResult, code: number, ...named: string[]): void {
-  assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
-  assert.equal(result.stdout, '', 'an error wrote to stdout');
-  assert.equal(stderrLines(result).length, 1, `one stderr line expected: ${result.stderr}`);
-  for (const text of named) {
-    assert.ok(result.stderr.includes(text), `stderr does not name ${text}: ${result.stderr}`);
-  }
-}
-
-function parseDocument(stdout: string): LeasesDocument {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stdout);
-  } catch (error) {
-    assert.fail(`stdout is not one JSON document (${(error as Error).message}): ${stdout}`);
-  }
-
-  const document = parsed as LeasesDocument;
-  assert.ok(Array.isArray(document.leases), 'leases is not an array');
-  assert.ok(Array.isArray(document.problems), 'problems is not an array');
-  return document;
-}
-
-// First column of each data row; the header is the first line.
-function tableSubnets(stdout: string): string[] {
-  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
-  return lines.slice(1).map((line) => line.split(/\s+/)[0]);
+// Only the two lists are checked on every document; a test checks the prefix where it matters.
+function parseDocument(stdout: string): LeasesDocument<{ key: string; subnet: string }> {
+  return parseLeasesDocument(stdout, { prefixAndRevision: false });
 }
 
 describe('flanctl leases ls errors', () => {
-  let etcd: EtcdServer;
-
-  before(async () => {
-    etcd = await startEtcd();
-  });
-
-  after(async () => {
-    await etcd?.stop();
-  });
+  const etcd = etcdForSuite();
 
   describe('etcd out of reach', () => {
     test('a stopped etcd is exit 6 with one line naming the endpoint', async () => {
@@ -74,7 +37,7 @@ describe('flanctl leases ls errors', () => {
       const endpoint = stopped.endpoint;
       await stopped.stop();
 
-      const result = await ls(endpoint, '/t-stopped/coreos.com/network');
+      const result = await leasesLs(endpoint, '/t-stopped/coreos.com/network');
 
       assertOneLineError(result, EXIT_UNREACHABLE, `127.0.0.1:${stopped.clientPort}`);
     });
@@ -82,7 +45,7 @@ describe('flanctl leases ls errors', () => {
     test('a closed port is exit 6 with one line naming the endpoint', async () => {
       const port = await freePort();
 
-      const result = await ls(`http://127.0.0.1:${port}`, '/t-closed/coreos.com/network');
+      const result = await leasesLs(`http://127.0.0.1:${port}`, '/t-closed/coreos.com/network');
 
       assertOneLineError(result, EXIT_UNREACHABLE, `127.0.0.1:${port}`);
     });
@@ -90,7 +53,7 @@ describe('flanctl leases ls errors', () => {
     test('with --json the error still goes to stderr and stdout stays empty', async () => {
       const port = await freePort();
 
-      const result = await ls(`http://127.0.0.1:${port}`, '/t-closed/coreos.com/network', [
+      const result = await leasesLs(`http://127.0.0.1:${port}`, '/t-closed/coreos.com/network', [
         '--json',
       ]);
 
@@ -120,7 +83,7 @@ describe('flanctl leases ls errors', () => {
     });
 
     test('table: each is a problem on stderr, the good row on stdout, exit 0', async () => {
-      const result = await ls(etcd.endpoint, prefix);
+      const result = await leasesLs(etcd.endpoint, prefix);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       assert.deepEqual(tableSubnets(result.stdout), ['10.9.1.0/24']);
@@ -136,7 +99,7 @@ describe('flanctl leases ls errors', () => {
     });
 
     test('--json: one document on stdout with every problem and the good lease', async () => {
-      const result = await ls(etcd.endpoint, prefix, ['--json']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['--json']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       assert.equal(result.stdout.trim().split('\n').length, 1, 'stdout holds more than JSON');
@@ -160,7 +123,7 @@ describe('flanctl leases ls errors', () => {
     test('an empty prefix is one document with no leases and a note on stderr', async () => {
       const prefix = '/t-json-empty/coreos.com/network';
 
-      const result = await ls(etcd.endpoint, prefix, ['--json']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['--json']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const document = parseDocument(result.stdout);
@@ -176,7 +139,7 @@ describe('flanctl leases ls errors', () => {
         { key: `${prefix}/subnets/10.9.5.0-24`, value: GOOD_VALUE, ttl: 86400 },
       ]);
 
-      const result = await ls(etcd.endpoint, prefix, ['--json']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['--json']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const document = parseDocument(result.stdout);
@@ -211,7 +174,7 @@ describe('flanctl leases ls errors', () => {
 
     for (const { name, args, named } of cases) {
       test(name, async () => {
-        const result = await ls(etcd.endpoint, prefix, args);
+        const result = await leasesLs(etcd.endpoint, prefix, args);
 
         assertOneLineError(result, EXIT_USAGE, ...named);
       });
@@ -226,7 +189,10 @@ describe('flanctl leases ls errors', () => {
     test('--cacert /nonexistent with an https endpoint names the file', async () => {
       const port = await freePort();
 
-      const result = await ls(`https://127.0.0.1:${port}`, prefix, ['--cacert', '/nonexistent']);
+      const result = await leasesLs(`https://127.0.0.1:${port}`, prefix, [
+        '--cacert',
+        '/nonexistent',
+      ]);
 
       assertOneLineError(result, EXIT_USAGE, '/nonexistent');
     });

@@ -2,16 +2,35 @@
 // and orders, and lease ids above 2^53. stdout, stderr and the exit code are checked apart.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { type CliResult, runCli } from '../helpers/cli.js';
-import { type EtcdServer, freePort, startEtcd } from '../helpers/etcd-server.js';
-import { type SeedEntry, caseStatePath, loadCaseState, seedState } from '../helpers/seed.js';
+import { runCli } from '../helpers/cli.js';
+import {
+  EXIT_USAGE,
+  assertOneLineError,
+  durationSeconds,
+  stderrLines,
+} from '../helpers/cli-output.js';
+import { etcdForSuite, freePort } from '../helpers/etcd-server.js';
+import {
+  type LeasesDocument,
+  assertTtlNear,
+  leasesLs,
+  parseLeasesDocument,
+  parseTable,
+  rowFor,
+  subnets,
+} from '../helpers/leases.js';
+import {
+  CASE_PREFIX,
+  TTL_SLACK_SECONDS,
+  caseStatePath,
+  loadCaseState,
+  seedCaseAt,
+  seedState,
+  testPrefix,
+} from '../helpers/seed.js';
 
-const CASE_PREFIX = '/coreos.com/network';
-// The seed grants each lease with the case's remaining TTL, and a few seconds pass before the
-// CLI asks, so a remaining TTL is checked against a window below the seeded value.
-const TTL_SLACK_SECONDS = 120;
 const ISSUE_COLUMNS = ['SUBNET', 'PUBLIC IP', 'BACKEND', 'TYPE', 'TTL', 'EXPIRES'];
 const WIDE_ONLY_COLUMNS = ['IPV6 SUBNET', 'VTEP MAC', 'LEASE ID', 'GRANTED TTL', 'MOD REV'];
 
@@ -33,129 +52,15 @@ interface LeaseJson {
   configMisfits?: unknown;
 }
 
-interface LeasesDocument {
-  prefix: string;
-  revision: number;
-  leases: LeaseJson[];
-  problems: Array<{ key: string; reason: string }>;
+function parseDocument(stdout: string): LeasesDocument<LeaseJson> {
+  return parseLeasesDocument(stdout, { prefixAndRevision: true });
 }
 
-interface Table {
-  headers: string[];
-  rows: Array<Record<string, string>>;
-}
-
-function testPrefix(name: string): string {
-  return `/t-${name}${CASE_PREFIX}`;
-}
-
-async function seedCase(
-  endpoint: string,
-  caseId: string,
-  prefix: string,
-  keep: (entry: SeedEntry) => boolean = () => true,
-): Promise<void> {
-  const entries = loadCaseState(caseId).filter(keep);
-  await seedState(endpoint, entries, { rewritePrefix: { from: CASE_PREFIX, to: prefix } });
-}
-
-function ls(
-  endpoint: string,
-  prefix: string,
-  extra: string[] = [],
-  env?: Record<string, string>,
-): Promise<CliResult> {
-  return runCli(['leases', 'ls', '--endpoints', endpoint, '--prefix', prefix, ...extra], { env });
-}
-
-// Columns start where their header starts: the printer pads each cell to its column's width and
-// separates columns by several spaces, while a header name holds at most single spaces.
-function parseTable(stdout: string): Table {
-  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
-  if (lines.length === 0) {
-    return { headers: [], rows: [] };
-  }
-
-  const starts: number[] = [];
-  const headers: string[] = [];
-  for (const match of lines[0].matchAll(/\S+(?: \S+)*/g)) {
-    starts.push(match.index ?? 0);
-    headers.push(match[0]);
-  }
-
-  const rows = lines.slice(1).map((line) => {
-    const row: Record<string, string> = {};
-    headers.forEach((header, index) => {
-      row[header] = line.slice(starts[index], starts[index + 1]).trim();
-    });
-    return row;
-  });
-  return { headers, rows };
-}
-
-function subnets(table: Table): string[] {
-  return table.rows.map((row) => row.SUBNET);
-}
-
-function rowFor(table: Table, subnet: string): Record<string, string> {
-  const row = table.rows.find((candidate) => candidate.SUBNET === subnet);
-  assert.ok(row, `no row for ${subnet} in ${JSON.stringify(subnets(table))}`);
-  return row;
-}
-
-function parseDocument(stdout: string): LeasesDocument {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stdout);
-  } catch (error) {
-    assert.fail(`stdout is not one JSON document (${(error as Error).message}): ${stdout}`);
-  }
-
-  const document = parsed as LeasesDocument;
-  assert.equal(typeof document.prefix, 'string');
-  assert.ok(Number.isInteger(document.revision), `revision ${document.revision} is no integer`);
-  assert.ok(Array.isArray(document.leases), 'leases is not an array');
-  assert.ok(Array.isArray(document.problems), 'problems is not an array');
-  return document;
-}
-
-function leaseFor(document: LeasesDocument, subnet: string): LeaseJson {
+function leaseFor(document: LeasesDocument<LeaseJson>, subnet: string): LeaseJson {
   const lease = document.leases.find((candidate) => candidate.subnet === subnet);
   const listed = document.leases.map((candidate) => candidate.subnet);
   assert.ok(lease, `no lease for ${subnet} in ${JSON.stringify(listed)}`);
   return lease;
-}
-
-// Go's duration text as flanctl prints it: 20h45m37s, 29m59s, 45s.
-function durationSeconds(text: string): number {
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(\d+)s$/.exec(text);
-  assert.ok(match, `${JSON.stringify(text)} is not a duration such as 20h45m37s`);
-
-  const [hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0));
-  return hours * 3600 + minutes * 60 + seconds;
-}
-
-function assertTtlNear(actual: number | null, seeded: number, what: string): void {
-  assert.ok(
-    actual !== null &&
-      Number.isInteger(actual) &&
-      actual <= seeded &&
-      actual >= seeded - TTL_SLACK_SECONDS,
-    `${what}: remaining TTL ${actual} is not within ${TTL_SLACK_SECONDS}s below ${seeded}`,
-  );
-}
-
-function stderrLines(result: CliResult): string[] {
-  return result.stderr.split('\n').filter((line) => line.trim() !== '');
-}
-
-function assertUsageError(result: CliResult, ...named: string[]): void {
-  assert.equal(result.code, 2, `exit code; stderr: ${result.stderr}`);
-  assert.equal(result.stdout, '');
-  assert.equal(stderrLines(result).length, 1, `one stderr line expected: ${result.stderr}`);
-  for (const text of named) {
-    assert.ok(result.stderr.includes(text), `stderr does not name ${text}: ${result.stderr}`);
-  }
 }
 
 // Two runs a moment apart may straddle a second of the remaining TTL; the widths of the TTL
@@ -181,25 +86,17 @@ function caseEnvironment(file: string, standIn: string): Record<string, string> 
 }
 
 describe('flanctl leases ls', () => {
-  let etcd: EtcdServer;
-
-  before(async () => {
-    etcd = await startEtcd();
-  });
-
-  after(async () => {
-    await etcd?.stop();
-  });
+  const etcd = etcdForSuite();
 
   describe('C01: a reservation listed next to leases', () => {
     const prefix = testPrefix('c01');
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C01', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C01'));
     });
 
     test('prints 3 rows in numeric subnet order with the reservation TTL as "-"', async () => {
-      const result = await ls(etcd.endpoint, prefix);
+      const result = await leasesLs(etcd.endpoint, prefix);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       assert.doesNotMatch(result.stderr, /warning|problem|10\.5\.9\.0/i);
@@ -227,7 +124,7 @@ describe('flanctl leases ls', () => {
     });
 
     test('--json gives null TTL and lease id to the reservation only', async () => {
-      const result = await ls(etcd.endpoint, prefix, ['--json']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['--json']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const document = parseDocument(result.stdout);
@@ -272,11 +169,11 @@ describe('flanctl leases ls', () => {
     const prefix = testPrefix('c04');
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C04', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C04'));
     });
 
     test('marks the 30-minute lease overdue and leaves the other one alone', async () => {
-      const result = await ls(etcd.endpoint, prefix);
+      const result = await leasesLs(etcd.endpoint, prefix);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const table = parseTable(result.stdout);
@@ -292,20 +189,20 @@ describe('flanctl leases ls', () => {
     });
 
     test('--renew-margin 20m removes the marker; 23h59m marks both', async () => {
-      const narrow = await ls(etcd.endpoint, prefix, ['--renew-margin', '20m']);
+      const narrow = await leasesLs(etcd.endpoint, prefix, ['--renew-margin', '20m']);
 
       assert.equal(narrow.code, 0, `stderr: ${narrow.stderr}`);
       assert.doesNotMatch(narrow.stdout, /overdue/i);
       assert.deepEqual(subnets(parseTable(narrow.stdout)), ['10.5.12.0/24', '10.5.13.0/24']);
 
-      const widest = await ls(etcd.endpoint, prefix, ['--renew-margin', '23h59m']);
+      const widest = await leasesLs(etcd.endpoint, prefix, ['--renew-margin', '23h59m']);
 
       assert.equal(widest.code, 0, `stderr: ${widest.stderr}`);
       for (const row of parseTable(widest.stdout).rows) {
         assert.match(row.NOTES, /overdue/i, `${row.SUBNET} is not marked with a 23h59m margin`);
       }
 
-      const smallest = await ls(etcd.endpoint, prefix, ['--renew-margin', '1m']);
+      const smallest = await leasesLs(etcd.endpoint, prefix, ['--renew-margin', '1m']);
 
       assert.equal(smallest.code, 0, `stderr: ${smallest.stderr}`);
       assert.doesNotMatch(smallest.stdout, /overdue/i);
@@ -313,9 +210,9 @@ describe('flanctl leases ls', () => {
 
     for (const margin of ['59s', '0s', '24h', '1440m']) {
       test(`--renew-margin ${margin} is outside 1m..23h59m: usage error`, async () => {
-        const result = await ls(etcd.endpoint, prefix, ['--renew-margin', margin]);
+        const result = await leasesLs(etcd.endpoint, prefix, ['--renew-margin', margin]);
 
-        assertUsageError(result, margin);
+        assertOneLineError(result, EXIT_USAGE, margin);
       });
     }
   });
@@ -324,11 +221,12 @@ describe('flanctl leases ls', () => {
     const prefix = testPrefix('c05');
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C05', prefix, (entry) => entry.ttl === null || entry.ttl > 0);
+      const entries = loadCaseState('C05').filter((entry) => entry.ttl === null || entry.ttl > 0);
+      await seedCaseAt(etcd.endpoint, prefix, entries);
     });
 
     test('lists 10.5.41.0/24 as an ordinary lease without notes', async () => {
-      const result = await ls(etcd.endpoint, prefix);
+      const result = await leasesLs(etcd.endpoint, prefix);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const table = parseTable(result.stdout);
@@ -341,7 +239,7 @@ describe('flanctl leases ls', () => {
     });
 
     test('-o wide prints a lease id with a leading zero as etcdctl does (16 digits)', async () => {
-      const result = await ls(etcd.endpoint, prefix, ['-o', 'wide']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['-o', 'wide']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const row = rowFor(parseTable(result.stdout), '10.5.41.0/24');
@@ -349,7 +247,7 @@ describe('flanctl leases ls', () => {
     });
 
     test('--json carries the same lease id value', async () => {
-      const result = await ls(etcd.endpoint, prefix, ['--json']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['--json']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const lease = leaseFor(parseDocument(result.stdout), '10.5.41.0/24');
@@ -364,11 +262,11 @@ describe('flanctl leases ls', () => {
     const upperKey = `${prefix}/subnets/10.5.35.0-24&FC00:0:0:23::-64`;
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C09', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C09'));
     });
 
     test('-o wide shows the IPv6 half and flags the uppercase key on stderr', async () => {
-      const result = await ls(etcd.endpoint, prefix, ['-o', 'wide']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['-o', 'wide']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const table = parseTable(result.stdout);
@@ -388,7 +286,7 @@ describe('flanctl leases ls', () => {
     });
 
     test('--json lists the uppercase key under problems, byte for byte', async () => {
-      const result = await ls(etcd.endpoint, prefix, ['--json']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['--json']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const document = parseDocument(result.stdout);
@@ -411,18 +309,18 @@ describe('flanctl leases ls', () => {
     const prefix = testPrefix('c12');
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C12', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C12'));
     });
 
     test('--public-ip 192.0.2.21 returns exactly its two subnets in numeric order', async () => {
-      const result = await ls(etcd.endpoint, prefix, ['--public-ip', '192.0.2.21']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['--public-ip', '192.0.2.21']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const table = parseTable(result.stdout);
       assert.deepEqual(subnets(table), ['10.16.14.0/24', '10.16.55.0/24']);
       assert.ok(table.rows.every((row) => row['PUBLIC IP'] === '192.0.2.21'));
 
-      const json = await ls(etcd.endpoint, prefix, ['--public-ip', '192.0.2.21', '--json']);
+      const json = await leasesLs(etcd.endpoint, prefix, ['--public-ip', '192.0.2.21', '--json']);
 
       assert.equal(json.code, 0, `stderr: ${json.stderr}`);
       const listed = parseDocument(json.stdout).leases.map((lease) => lease.subnet);
@@ -434,11 +332,11 @@ describe('flanctl leases ls', () => {
     const prefix = testPrefix('c15');
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C15', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C15'));
     });
 
     test('no leases, exit 0, and stderr says so and that the config is missing', async () => {
-      const result = await ls(etcd.endpoint, prefix);
+      const result = await leasesLs(etcd.endpoint, prefix);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       assert.equal(result.stdout, '');
@@ -451,7 +349,7 @@ describe('flanctl leases ls', () => {
     });
 
     test('--json does not take the prefix key for a lease', async () => {
-      const result = await ls(etcd.endpoint, prefix, ['--json']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['--json']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const document = parseDocument(result.stdout);
@@ -482,7 +380,7 @@ describe('flanctl leases ls', () => {
     });
 
     test('--prefix /kube-centos/network lists its 2 leases', async () => {
-      const result = await ls(etcd.endpoint, kubePrefix);
+      const result = await leasesLs(etcd.endpoint, kubePrefix);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       assert.deepEqual(subnets(parseTable(result.stdout)), expected);
@@ -490,15 +388,15 @@ describe('flanctl leases ls', () => {
 
     test('a trailing slash gives the same output and never a "//" key', async () => {
       const [plain, slashed] = await Promise.all([
-        ls(etcd.endpoint, kubePrefix),
-        ls(etcd.endpoint, `${kubePrefix}/`),
+        leasesLs(etcd.endpoint, kubePrefix),
+        leasesLs(etcd.endpoint, `${kubePrefix}/`),
       ]);
 
       assert.equal(slashed.code, 0, `stderr: ${slashed.stderr}`);
       assert.equal(slashed.stderr, plain.stderr);
       assert.equal(withoutDurations(slashed.stdout), withoutDurations(plain.stdout));
 
-      const json = await ls(etcd.endpoint, `${kubePrefix}/`, ['--json']);
+      const json = await leasesLs(etcd.endpoint, `${kubePrefix}/`, ['--json']);
 
       assert.equal(json.code, 0, `stderr: ${json.stderr}`);
       const document = parseDocument(json.stdout);
@@ -519,7 +417,7 @@ describe('flanctl leases ls', () => {
       assert.deepEqual(subnets(parseTable(fromEnv.stdout)), expected);
 
       const otherPrefix = '/t-c18-empty/network';
-      const flagWins = await ls(etcd.endpoint, otherPrefix, [], environment);
+      const flagWins = await leasesLs(etcd.endpoint, otherPrefix, [], { env: environment });
 
       assert.equal(flagWins.code, 0, `stderr: ${flagWins.stderr}`);
       assert.equal(flagWins.stdout, '');
@@ -527,9 +425,9 @@ describe('flanctl leases ls', () => {
     });
 
     test('a prefix without a leading slash is a usage error naming it', async () => {
-      const result = await ls(etcd.endpoint, 'kube-centos/network');
+      const result = await leasesLs(etcd.endpoint, 'kube-centos/network');
 
-      assertUsageError(result, 'kube-centos/network');
+      assertOneLineError(result, EXIT_USAGE, 'kube-centos/network');
     });
   });
 
@@ -538,11 +436,11 @@ describe('flanctl leases ls', () => {
     const misfits = ['10.5.10.0/24', '10.5.11.0/24', '10.6.1.0/24'];
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C33', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C33'));
     });
 
     test('NOTES marks the three misfits as incompatible and lists all rows', async () => {
-      const result = await ls(etcd.endpoint, prefix);
+      const result = await leasesLs(etcd.endpoint, prefix);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const table = parseTable(result.stdout);
@@ -559,7 +457,7 @@ describe('flanctl leases ls', () => {
     });
 
     test('--json lists configMisfits for the same three only', async () => {
-      const result = await ls(etcd.endpoint, prefix, ['--json']);
+      const result = await leasesLs(etcd.endpoint, prefix, ['--json']);
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       const document = parseDocument(result.stdout);
@@ -634,7 +532,7 @@ describe('flanctl leases ls', () => {
     test('etcdctl v2-era names are each warned about and not used', async () => {
       const environment = caseEnvironment('env-v2names.txt', closedEndpoint);
       const prefix = testPrefix('c21');
-      const result = await ls(etcd.endpoint, prefix, [], environment);
+      const result = await leasesLs(etcd.endpoint, prefix, [], { env: environment });
 
       assert.equal(result.code, 0, `stderr: ${result.stderr}`);
       assert.equal(result.stdout, '');
@@ -660,9 +558,9 @@ describe('flanctl leases ls', () => {
     });
 
     test('the unknown flag --remote-cafile is a usage error naming it', async () => {
-      const result = await ls(etcd.endpoint, testPrefix('c21'), ['--remote-cafile', 'x']);
+      const result = await leasesLs(etcd.endpoint, testPrefix('c21'), ['--remote-cafile', 'x']);
 
-      assertUsageError(result, '--remote-cafile');
+      assertOneLineError(result, EXIT_USAGE, '--remote-cafile');
     });
   });
 
@@ -735,12 +633,12 @@ describe('flanctl leases ls', () => {
 
     for (const { name, args, rows } of cases) {
       test(name, async () => {
-        const result = await ls(etcd.endpoint, prefix, args);
+        const result = await leasesLs(etcd.endpoint, prefix, args);
 
         assert.equal(result.code, 0, `stderr: ${result.stderr}`);
         assert.deepEqual(subnets(parseTable(result.stdout)), rows);
 
-        const json = await ls(etcd.endpoint, prefix, [...args, '--json']);
+        const json = await leasesLs(etcd.endpoint, prefix, [...args, '--json']);
 
         assert.equal(json.code, 0, `stderr: ${json.stderr}`);
         assert.deepEqual(
@@ -751,7 +649,7 @@ describe('flanctl leases ls', () => {
     }
 
     test('TYPE tells a reservation from a lease by its lease id', async () => {
-      const result = await ls(etcd.endpoint, prefix);
+      const result = await leasesLs(etcd.endpoint, prefix);
 
       const table = parseTable(result.stdout);
       assert.equal(rowFor(table, '10.8.10.0/24').TYPE, 'reservation');
@@ -782,12 +680,12 @@ describe('flanctl leases ls', () => {
     });
 
     test('-o wide and --json print the id exactly, in hex', async () => {
-      const wide = await ls(etcd.endpoint, prefix, ['-o', 'wide']);
+      const wide = await leasesLs(etcd.endpoint, prefix, ['-o', 'wide']);
 
       assert.equal(wide.code, 0, `stderr: ${wide.stderr}`);
       assert.equal(rowFor(parseTable(wide.stdout), '10.9.20.0/24')['LEASE ID'], bigId);
 
-      const json = await ls(etcd.endpoint, prefix, ['--json']);
+      const json = await leasesLs(etcd.endpoint, prefix, ['--json']);
 
       assert.equal(json.code, 0, `stderr: ${json.stderr}`);
       assert.equal(leaseFor(parseDocument(json.stdout), '10.9.20.0/24').leaseId, bigId);

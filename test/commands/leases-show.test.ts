@@ -3,18 +3,36 @@
 // etcd lease, fit with the network config, and values that do not parse. stdout, stderr and the
 // exit code are checked apart.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import { type CliResult, runCli } from '../helpers/cli.js';
-import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
-import { hexLeaseIdToDecimal, loadCaseState, seedState, withRawClient } from '../helpers/seed.js';
-
-const CASE_PREFIX = '/coreos.com/network';
-const EXIT_USAGE = 2;
-const EXIT_NOT_FOUND = 4;
-// A lease's remaining TTL is read a few seconds after it was granted: accept a window below.
-const TTL_SLACK_SECONDS = 120;
-const CONFIG_10_5 = '{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan"}}';
+import {
+  EXIT_NOT_FOUND,
+  EXIT_USAGE,
+  assertOneLineFlanctlError,
+  errorLines,
+  leadingDurationSeconds,
+  stderrLines,
+} from '../helpers/cli-output.js';
+import { etcdForSuite } from '../helpers/etcd-server.js';
+import { type KeyState, existingKey, grantLeaseWithId, putKey } from '../helpers/kv-inspect.js';
+import {
+  type LeasesDocument,
+  assertTtlNear,
+  detailFields,
+  field,
+  parseLeasesDocument,
+} from '../helpers/leases.js';
+import {
+  CONFIG_10_5,
+  TTL_SLACK_SECONDS,
+  loadCaseState,
+  seedCaseAt,
+  seedState,
+  subnetKey,
+  testPrefix,
+  vxlanAttrs,
+} from '../helpers/seed.js';
 
 // The fields `leases ls --json` documents for each lease; `leases show` adds three more.
 const LS_FIELDS = [
@@ -59,40 +77,10 @@ interface ShownLease {
   fitsConfig: boolean | null;
 }
 
-interface ShowDocument {
-  prefix: string;
-  revision: number;
-  leases: ShownLease[];
-  problems: Array<{ key: string; reason: string }>;
-}
-
-interface StoredRevisions {
-  createRevision: number;
-  modRevision: number;
-  version: number;
-}
-
-function testPrefix(name: string): string {
-  return `/t-show-${name}${CASE_PREFIX}`;
-}
-
-function subnetKey(prefix: string, name: string): string {
-  return `${prefix}/subnets/${name}`;
-}
+type ShowDocument = LeasesDocument<ShownLease>;
 
 function leaseValue(publicIP: string): string {
-  return JSON.stringify({
-    PublicIP: publicIP,
-    PublicIPv6: null,
-    BackendType: 'vxlan',
-    BackendData: { VNI: 1, VtepMAC: '00:00:5e:10:00:99' },
-  });
-}
-
-async function seedCase(endpoint: string, caseId: string, prefix: string): Promise<void> {
-  await seedState(endpoint, loadCaseState(caseId), {
-    rewritePrefix: { from: CASE_PREFIX, to: prefix },
-  });
+  return vxlanAttrs(publicIP, '00:00:5e:10:00:99');
 }
 
 function show(
@@ -104,90 +92,18 @@ function show(
   return runCli(['leases', 'show', subnet, '--endpoints', endpoint, '--prefix', prefix, ...extra]);
 }
 
-function stderrLines(result: CliResult): string[] {
-  return result.stderr.split('\n').filter((line) => line.trim() !== '');
-}
-
 function assertOk(result: CliResult): void {
   assert.equal(result.code, 0, `exit code; stderr: ${result.stderr}`);
 }
 
-function assertOneLineError(result: CliResult, code: number, ...named: string[]): void {
-  assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
-  assert.equal(result.stdout, '', 'an error wrote to stdout');
-
-  const lines = stderrLines(result);
-  assert.equal(lines.length, 1, `one stderr line expected: ${result.stderr}`);
-  assert.match(lines[0], /^flanctl: error: /);
-  for (const text of named) {
-    assert.ok(result.stderr.includes(text), `stderr does not name ${text}: ${result.stderr}`);
-  }
-}
-
-// The text output is one "Label: value" line per fact; labels are matched case-insensitively.
-function detailFields(stdout: string): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const match = /^([A-Za-z][A-Za-z0-9 ]*):\s*(.*)$/.exec(line);
-    if (match) {
-      const label = match[1].trim().toLowerCase();
-      assert.ok(!fields.has(label), `label ${label} printed twice (more than one block?)`);
-      fields.set(label, match[2].trim());
-    }
-  }
-  return fields;
-}
-
-function field(fields: Map<string, string>, label: string): string {
-  const value = fields.get(label.toLowerCase());
-  assert.ok(value !== undefined, `no "${label}" line in ${JSON.stringify([...fields.keys()])}`);
-  return value;
-}
-
 function parseDocument(stdout: string): ShowDocument {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stdout);
-  } catch (error) {
-    assert.fail(`stdout is not one JSON document (${(error as Error).message}): ${stdout}`);
-  }
-
-  const document = parsed as ShowDocument;
-  assert.equal(typeof document.prefix, 'string');
-  assert.ok(Number.isInteger(document.revision), `revision ${document.revision} is no integer`);
-  assert.ok(Array.isArray(document.leases), 'leases is not an array');
-  assert.ok(Array.isArray(document.problems), 'problems is not an array');
-  for (const lease of document.leases) {
-    for (const name of SHOW_FIELDS) {
-      assert.ok(name in lease, `lease ${lease.key} has no field ${name}`);
-    }
-  }
-  return document;
+  return parseLeasesDocument(stdout, { prefixAndRevision: true, leaseFields: SHOW_FIELDS });
 }
 
 function onlyLease(document: ShowDocument): ShownLease {
   const keys = document.leases.map((lease) => lease.key);
   assert.equal(document.leases.length, 1, `one lease expected, got ${JSON.stringify(keys)}`);
   return document.leases[0];
-}
-
-// Go's duration text, as flanctl prints remaining TTLs: 23h59m58s, 59m59s, 45s.
-function leadingDurationSeconds(text: string): number {
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(\d+)s\b/.exec(text);
-  assert.ok(match, `${JSON.stringify(text)} does not start with a duration such as 23h59m58s`);
-
-  const [hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0));
-  return hours * 3600 + minutes * 60 + seconds;
-}
-
-function assertTtlNear(actual: number | null, seeded: number, what: string): void {
-  assert.ok(
-    actual !== null &&
-      Number.isInteger(actual) &&
-      actual <= seeded &&
-      actual >= seeded - TTL_SLACK_SECONDS,
-    `${what}: remaining TTL ${actual} is not within ${TTL_SLACK_SECONDS}s below ${seeded}`,
-  );
 }
 
 function assertExpiresAround(iso: string, remainingSeconds: number, what: string): void {
@@ -205,65 +121,16 @@ function isoIn(text: string): string {
   return match[0];
 }
 
-// Grants one etcd lease with a chosen id, as flanneld would (TTL 86400), and returns its id.
-async function grantLease(endpoint: string, hexId: string, ttlSeconds = 86400): Promise<string> {
-  return withRawClient(endpoint, async (client) => {
-    const response = await client.leaseClient.leaseGrant({
-      ID: hexLeaseIdToDecimal(hexId),
-      TTL: ttlSeconds,
-    });
-    assert.equal(response.error ?? '', '', `lease grant failed: ${response.error}`);
-    return response.ID;
-  });
-}
-
-async function putWithLease(
-  endpoint: string,
-  key: string,
-  value: string,
-  decimalLeaseId: string,
-): Promise<void> {
-  await withRawClient(endpoint, async (client) => {
-    await client.kv.put({
-      key: Buffer.from(key),
-      value: Buffer.from(value),
-      lease: decimalLeaseId,
-    });
-  });
-}
-
-async function storedRevisions(endpoint: string, key: string): Promise<StoredRevisions> {
-  return withRawClient(endpoint, async (client) => {
-    const response = await client.kv.range({ key: Buffer.from(key) });
-    assert.equal(response.kvs.length, 1, `${key} is not in etcd`);
-
-    const [stored] = response.kvs;
-    return {
-      createRevision: Number(stored.create_revision),
-      modRevision: Number(stored.mod_revision),
-      version: Number(stored.version),
-    };
-  });
-}
-
 describe('flanctl leases show', () => {
-  let etcd: EtcdServer;
-
-  before(async () => {
-    etcd = await startEtcd();
-  });
-
-  after(async () => {
-    await etcd?.stop();
-  });
+  const etcd = etcdForSuite();
 
   describe('C09: every accepted form finds the dual-stack key', () => {
-    const prefix = testPrefix('c09');
+    const prefix = testPrefix('show', 'c09');
     const combinedKey = subnetKey(prefix, '10.5.34.0-24&fc00:0:0:22::-64');
     const forms = ['10.5.34.0/24', '10.5.34.0-24', combinedKey, '10.5.34.17', 'fc00:0:0:22::/64'];
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C09', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C09'));
     });
 
     for (const form of forms) {
@@ -309,7 +176,7 @@ describe('flanctl leases show', () => {
   });
 
   describe('an IPv4-only key: every accepted form finds 10.5.34.0-24', () => {
-    const prefix = testPrefix('forms');
+    const prefix = testPrefix('show', 'forms');
     const key = subnetKey(prefix, '10.5.34.0-24');
     const forms = ['10.5.34.0/24', '10.5.34.0-24', key, '10.5.34.17', '10.5.34.0', '10.5.34.255'];
 
@@ -343,10 +210,10 @@ describe('flanctl leases show', () => {
   });
 
   describe('C02: host-address form, no such subnet, wrong prefix length', () => {
-    const prefix = testPrefix('c02');
+    const prefix = testPrefix('show', 'c02');
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C02', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C02'));
     });
 
     test('(d) 10.5.1.1/24 names 10.5.1.0/24 with a note on stderr', async () => {
@@ -369,17 +236,17 @@ describe('flanctl leases show', () => {
     test('(e) 10.5.77.0/24 is exit 4 with one line naming the key looked up', async () => {
       const result = await show(etcd.endpoint, prefix, '10.5.77.0/24');
 
-      assertOneLineError(result, EXIT_NOT_FOUND, subnetKey(prefix, '10.5.77.0-24'));
+      assertOneLineFlanctlError(result, EXIT_NOT_FOUND, subnetKey(prefix, '10.5.77.0-24'));
 
       const json = await show(etcd.endpoint, prefix, '10.5.77.0/24', ['--json']);
 
-      assertOneLineError(json, EXIT_NOT_FOUND, subnetKey(prefix, '10.5.77.0-24'));
+      assertOneLineFlanctlError(json, EXIT_NOT_FOUND, subnetKey(prefix, '10.5.77.0-24'));
     });
 
     test('(f) 10.5.1.0/25 is exit 4 with a hint that the network uses /24', async () => {
       const result = await show(etcd.endpoint, prefix, '10.5.1.0/25');
 
-      assertOneLineError(result, EXIT_NOT_FOUND, subnetKey(prefix, '10.5.1.0-25'));
+      assertOneLineFlanctlError(result, EXIT_NOT_FOUND, subnetKey(prefix, '10.5.1.0-25'));
       assert.match(result.stderr, /\/24 subnets/);
     });
 
@@ -429,8 +296,8 @@ describe('flanctl leases show', () => {
   });
 
   describe('the host-address form never turns into a key of its own', () => {
-    const prefix = testPrefix('hostform');
-    const emptyPrefix = testPrefix('hostform-empty');
+    const prefix = testPrefix('show', 'hostform');
+    const emptyPrefix = testPrefix('show', 'hostform-empty');
 
     before(async () => {
       await seedState(etcd.endpoint, [
@@ -456,7 +323,7 @@ describe('flanctl leases show', () => {
 
       assert.equal(result.code, EXIT_NOT_FOUND, `stderr: ${result.stderr}`);
       assert.equal(result.stdout, '');
-      const errors = stderrLines(result).filter((line) => line.startsWith('flanctl: error:'));
+      const errors = errorLines(result);
       assert.equal(errors.length, 1, `one error line expected: ${result.stderr}`);
       assert.ok(errors[0].includes(subnetKey(emptyPrefix, '10.5.1.0-24')), errors[0]);
       assert.ok(!result.stderr.includes('10.5.1.1-24'), `looked up 10.5.1.1-24: ${result.stderr}`);
@@ -464,7 +331,7 @@ describe('flanctl leases show', () => {
   });
 
   describe('bad subnet syntax', () => {
-    const prefix = testPrefix('syntax');
+    const prefix = testPrefix('show', 'syntax');
     const inputs = [
       'bogus',
       '10.5.1.0/33',
@@ -477,31 +344,31 @@ describe('flanctl leases show', () => {
       test(`${input} is a usage error naming it`, async () => {
         const result = await show(etcd.endpoint, prefix, input);
 
-        assertOneLineError(result, EXIT_USAGE, input);
+        assertOneLineFlanctlError(result, EXIT_USAGE, input);
 
         const json = await show(etcd.endpoint, prefix, input, ['--json']);
 
-        assertOneLineError(json, EXIT_USAGE, input);
+        assertOneLineFlanctlError(json, EXIT_USAGE, input);
       });
     }
   });
 
   describe('a lease granted by the test: id, TTLs, expiry, revisions, version', () => {
-    const prefix = testPrefix('detail');
+    const prefix = testPrefix('show', 'detail');
     const key = subnetKey(prefix, '10.5.60.0-24');
     // A small id shows the zero padding etcdctl prints: 16 hex digits.
     const hexId = '000000000000abc1';
-    let stored: StoredRevisions;
+    let stored: KeyState;
 
     before(async () => {
       await seedState(etcd.endpoint, [{ key: `${prefix}/config`, value: CONFIG_10_5, ttl: null }]);
-      const leaseId = await grantLease(etcd.endpoint, hexId);
+      await grantLeaseWithId(etcd.endpoint, hexId);
 
-      await putWithLease(etcd.endpoint, key, leaseValue('192.0.2.60'), leaseId);
+      await putKey(etcd.endpoint, key, leaseValue('192.0.2.60'), hexId);
       // A renewal re-puts the key: version 2, mod revision above create revision.
-      await putWithLease(etcd.endpoint, key, leaseValue('192.0.2.60'), leaseId);
+      await putKey(etcd.endpoint, key, leaseValue('192.0.2.60'), hexId);
 
-      stored = await storedRevisions(etcd.endpoint, key);
+      stored = await existingKey(etcd.endpoint, key);
       assert.equal(stored.version, 2);
     });
 
@@ -560,7 +427,7 @@ describe('flanctl leases show', () => {
   });
 
   describe('two subnet keys attached to one etcd lease', () => {
-    const prefix = testPrefix('shared');
+    const prefix = testPrefix('show', 'shared');
     const first = subnetKey(prefix, '10.5.70.0-24');
     const second = subnetKey(prefix, '10.5.71.0-24');
     const ownLease = subnetKey(prefix, '10.5.72.0-24');
@@ -571,10 +438,10 @@ describe('flanctl leases show', () => {
         { key: `${prefix}/config`, value: CONFIG_10_5, ttl: null },
         { key: ownLease, value: leaseValue('192.0.2.72'), ttl: 86400 },
       ]);
-      const leaseId = await grantLease(etcd.endpoint, hexId);
+      await grantLeaseWithId(etcd.endpoint, hexId);
 
-      await putWithLease(etcd.endpoint, first, leaseValue('192.0.2.70'), leaseId);
-      await putWithLease(etcd.endpoint, second, leaseValue('192.0.2.71'), leaseId);
+      await putKey(etcd.endpoint, first, leaseValue('192.0.2.70'), hexId);
+      await putKey(etcd.endpoint, second, leaseValue('192.0.2.71'), hexId);
     });
 
     for (const [shown, other] of [
@@ -610,7 +477,7 @@ describe('flanctl leases show', () => {
   });
 
   describe('C33: whether the subnet fits the network config', () => {
-    const prefix = testPrefix('c33');
+    const prefix = testPrefix('show', 'c33');
     const cases: Array<{ subnet: string; fits: boolean; reason: RegExp[] }> = [
       { subnet: '10.5.10.0/24', fits: false, reason: [/SubnetLen/, /\b25\b/] },
       { subnet: '10.5.11.0/24', fits: false, reason: [/SubnetLen/, /\b25\b/] },
@@ -619,7 +486,7 @@ describe('flanctl leases show', () => {
     ];
 
     before(async () => {
-      await seedCase(etcd.endpoint, 'C33', prefix);
+      await seedCaseAt(etcd.endpoint, prefix, loadCaseState('C33'));
     });
 
     for (const { subnet, fits, reason } of cases) {
@@ -647,8 +514,8 @@ describe('flanctl leases show', () => {
   });
 
   describe('no network config, or one flanneld refuses: fit is unknown', () => {
-    const noConfig = testPrefix('no-config');
-    const badConfig = testPrefix('bad-config');
+    const noConfig = testPrefix('show', 'no-config');
+    const badConfig = testPrefix('show', 'bad-config');
 
     before(async () => {
       await seedState(etcd.endpoint, [
@@ -677,7 +544,7 @@ describe('flanctl leases show', () => {
   });
 
   describe('a value that does not parse under the selected key', () => {
-    const prefix = testPrefix('malformed');
+    const prefix = testPrefix('show', 'malformed');
     const notJson = subnetKey(prefix, '10.5.40.0-24');
     const noPublicIp = subnetKey(prefix, '10.5.41.0-24');
 

@@ -1,8 +1,9 @@
 // Runs the built CLI (bin/run.js) as a child process with a clean, predictable environment.
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export interface CliResult {
@@ -106,17 +107,8 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
   });
 
   return new Promise<CliResult>((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
+    const output = gatherOutput(child);
     let timedOut = false;
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-    });
 
     const timer = setTimeout(() => {
       timedOut = true;
@@ -140,13 +132,13 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
         reject(
           new Error(
             `flanctl ${JSON.stringify(args)} timed out after ${timeoutMs} ms and was killed;` +
-              ` stdout so far: ${JSON.stringify(stdout.slice(-500))},` +
-              ` stderr so far: ${JSON.stringify(stderr.slice(-500))}`,
+              ` stdout so far: ${JSON.stringify(output.stdout.slice(-500))},` +
+              ` stderr so far: ${JSON.stringify(output.stderr.slice(-500))}`,
           ),
         );
         return;
       }
-      resolve({ code: exitCode ?? signalExitCode(signal), stdout, stderr });
+      resolve({ code: exitCode ?? signalExitCode(signal), ...output });
     });
 
     // A CLI that exits without reading its input makes the write fail with EPIPE; that is the
@@ -158,6 +150,58 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
       child.stdin.end();
     }
   });
+}
+
+/**
+ * Runs `script` in bash with the built CLI's command line as "$@", in the environment runCli
+ * uses, so a test can redirect or pipe flanctl's stdout the way an operator's shell does.
+ */
+export function runInShell(
+  script: string,
+  cliArgs: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<CliResult> {
+  const cli = [process.execPath, path.join(repoRoot(), 'bin', 'run.js'), ...cliArgs];
+  const child = spawn('bash', ['-c', script, 'flanctl-test', ...cli], {
+    cwd: repoRoot(),
+    env: cliEnvironment(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  return new Promise((resolve, reject) => {
+    const output = gatherOutput(child);
+
+    const timer = setTimeout(() => child.kill('SIGKILL'), DEFAULT_TIMEOUT_MS);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === null) {
+        reject(new Error(`bash -c ${JSON.stringify(script)} died of ${signal}; ${output.stderr}`));
+        return;
+      }
+      resolve({ code, ...output });
+    });
+  });
+}
+
+/** The text a child writes to stdout and stderr, growing as it arrives. */
+function gatherOutput(child: ChildProcessByStdio<null | Writable, Readable, Readable>): {
+  stdout: string;
+  stderr: string;
+} {
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    output.stdout += chunk;
+  });
+  child.stderr.on('data', (chunk: string) => {
+    output.stderr += chunk;
+  });
+  return output;
 }
 
 // Shells report death by signal as 128 + signal number; do the same so code is always a number.

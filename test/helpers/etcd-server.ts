@@ -1,5 +1,5 @@
 // Starts a private, single-member etcd on 127.0.0.1 for one test file and makes sure it dies
-// with the test process.
+// with the test process; etcdForSuite ties one to the before() and after() of a suite.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -8,6 +8,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface EtcdServer {
@@ -89,6 +90,43 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
   }
 
   throw new Error(`could not start etcd on 127.0.0.1:\n${failures.join('\n')}`);
+}
+
+export interface SuiteEtcd {
+  readonly server: EtcdServer;
+  readonly endpoint: string;
+}
+
+/**
+ * The etcd of a suite: call in a describe() body, whose before() starts it and whose after()
+ * stops it, so no test file forgets to stop its etcd.
+ */
+export function etcdForSuite(options: StartEtcdOptions = {}): SuiteEtcd {
+  let server: EtcdServer | undefined;
+
+  before(async () => {
+    server = await startEtcd(options);
+  });
+
+  after(async () => {
+    // Undefined only when before() failed.
+    await server?.stop();
+  });
+
+  const started = (): EtcdServer => {
+    if (server === undefined) {
+      throw new Error('etcdForSuite: the etcd is used before its before() hook ran');
+    }
+    return server;
+  };
+  return {
+    get server() {
+      return started();
+    },
+    get endpoint() {
+      return started().endpoint;
+    },
+  };
 }
 
 type StartOutcome =

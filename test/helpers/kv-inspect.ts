@@ -1,13 +1,14 @@
-// Reads and writes a test etcd behind flanctl's back, for tests of the changing commands: the
-// exact bytes and lease of a key, the store revision, and which etcd leases exist; and etcdctl,
-// for set-ups flanctl has no command for (users, roles, auth) and to see what the helpers wrote
-// the way an operator would.
+// Reads and writes a test etcd behind flanctl's back: the exact bytes, lease and revisions of a
+// key, the store revision, which etcd leases exist, and keys put the way flanneld puts them; and
+// etcdctl, for set-ups flanctl has no command for (users, roles, auth) and to see what the
+// helpers wrote the way an operator would.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 import type { Etcd3 } from 'etcd3';
 
-import { withRawClient } from './seed.js';
+import { hexLeaseIdToDecimal, withRawClient } from './seed.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -74,6 +75,13 @@ export async function readKey(
   });
 }
 
+/** One key that must exist. */
+export async function existingKey(endpoint: string, key: string): Promise<KeyState> {
+  const state = await readKey(endpoint, key);
+  assert.ok(state, `${key} does not exist`);
+  return state;
+}
+
 /** Every key starting with `prefix`, in key order. */
 export async function keysUnder(endpoint: string, prefix: string): Promise<KeyState[]> {
   return withRawClient(endpoint, async (client) => {
@@ -120,6 +128,21 @@ export async function grantLeaseWith(client: Etcd3, ttlSeconds: number): Promise
   return leaseHexFromDecimal(response.ID);
 }
 
+/** Grants a lease with the id `leaseHex` chosen by the test, as a field case names its leases. */
+export async function grantLeaseWithId(
+  endpoint: string,
+  leaseHex: string,
+  ttlSeconds = 86_400,
+): Promise<void> {
+  await withRawClient(endpoint, async (client) => {
+    const response = await client.leaseClient.leaseGrant({
+      ID: hexLeaseIdToDecimal(leaseHex),
+      TTL: ttlSeconds,
+    });
+    assert.equal(response.error ?? '', '', `lease grant failed: ${response.error}`);
+  });
+}
+
 /** Puts a key the way flanneld does: its value, attached to `leaseHex` (or no lease). */
 export async function putWith(
   client: Etcd3,
@@ -133,6 +156,16 @@ export async function putWith(
     lease: leaseHex === null ? '0' : leaseDecimalFromHex(leaseHex),
   });
   return Number(response.header.revision);
+}
+
+/** putWith on a client of its own; returns the store revision of the put. */
+export async function putKey(
+  endpoint: string,
+  key: string,
+  value: string | Buffer,
+  leaseHex: string | null = null,
+): Promise<number> {
+  return withRawClient(endpoint, (client) => putWith(client, key, value, leaseHex));
 }
 
 export interface PutSpec {

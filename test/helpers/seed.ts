@@ -1,10 +1,46 @@
-// Loads a field case's etcd-state file and writes it into a test etcd the way flanneld would
-// have left it: plain keys for reservations and config, keys attached to leases otherwise.
+// What the tests write into their etcd. A field case's etcd-state file, written the way flanneld
+// would have left it: plain keys for reservations and config, keys attached to leases otherwise.
+// And the names and values of the tests' own networks: a prefix of its own for each group of
+// tests, subnet keys under it, and lease values as flanneld writes them.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 
 import { repoRoot } from './cli.js';
+
+/** flannel's default etcd prefix, which the field cases are written under. */
+export const CASE_PREFIX = '/coreos.com/network';
+
+/** A plain vxlan network config for 10.5.0.0/16, the network of most field cases. */
+export const CONFIG_10_5 = '{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan"}}';
+
+/**
+ * A prefix of its own for one group of tests, e.g. testPrefix('show', 'c09') is
+ * /t-show-c09/coreos.com/network: groups that share one etcd never see each other's keys.
+ */
+export function testPrefix(...parts: string[]): string {
+  return `/t-${parts.join('-')}${CASE_PREFIX}`;
+}
+
+/** The key of subnet `name` (e.g. 10.5.1.0-24) under `prefix`. */
+export function subnetKey(prefix: string, name: string): string {
+  return `${prefix}/subnets/${name}`;
+}
+
+/** A lease's value as flanneld's vxlan backend writes it: flannel's LeaseAttrs in JSON. */
+export function vxlanAttrs(publicIP: string, vtepMac: string): string {
+  return JSON.stringify({
+    PublicIP: publicIP,
+    PublicIPv6: null,
+    BackendType: 'vxlan',
+    BackendData: { VNI: 1, VtepMAC: vtepMac },
+  });
+}
+
+/** The least a lease's value needs to be listed: the host and the backend type. */
+export function leaseValue(publicIP: string, backendType = 'vxlan'): string {
+  return JSON.stringify({ PublicIP: publicIP, BackendType: backendType, BackendData: null });
+}
 
 export interface SeedEntry {
   key: string;
@@ -24,6 +60,12 @@ const WRITE_CONCURRENCY = 32;
 // Without a deadline a wedged etcd would hang the test until the runner gives up.
 const CALL_DEADLINE_MS = 10_000;
 const HEX_LEASE_ID = /^[0-9a-f]{1,16}$/i;
+
+/**
+ * A seeded lease is granted with the remaining TTL the case names, and a few seconds pass before
+ * flanctl asks for it: a remaining TTL is checked against a window this wide below the seeded one.
+ */
+export const TTL_SLACK_SECONDS = 120;
 
 /**
  * The field cases live in the team's shared/cases; test/fixtures/cases keeps a byte-exact copy
@@ -125,6 +167,15 @@ export async function seedState(
       await client.kv.put({ key: Buffer.from(put.key, 'utf8'), value: put.value, lease: leaseId });
     });
   });
+}
+
+/** Seeds a field case's entries with their keys moved from the case prefix to `prefix`. */
+export async function seedCaseAt(
+  endpoint: string,
+  prefix: string,
+  entries: SeedEntry[],
+): Promise<void> {
+  await seedState(endpoint, entries, { rewritePrefix: { from: CASE_PREFIX, to: prefix } });
 }
 
 function planPuts(entries: SeedEntry[], options: SeedOptions): PutPlan[] {

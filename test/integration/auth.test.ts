@@ -4,19 +4,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import type { CliResult } from '../helpers/cli.js';
+import { EXIT_DENIED, EXIT_OK, assertOneLineError, stderrLines } from '../helpers/cli-output.js';
 import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
 import { etcdctl } from '../helpers/kv-inspect.js';
-import { seedState } from '../helpers/seed.js';
-import {
-  CONFIG,
-  EXIT_DENIED,
-  EXIT_OK,
-  assertListed,
-  assertOneLineError,
-  leaseValue,
-  ls,
-  stderrLines,
-} from './support.js';
+import { leasesLs } from '../helpers/leases.js';
+import { leaseValue, seedState } from '../helpers/seed.js';
+import { CONFIG, assertListed } from './support.js';
 
 const PREFIX = '/t-auth/coreos.com/network';
 const SUBNETS = ['10.7.1.0/24', '10.7.2.0/24'];
@@ -131,7 +124,7 @@ describe('flanctl against etcd with authentication', () => {
 
   for (const { name, args, env, refusal } of cases) {
     test(name, async () => {
-      const result = await ls(etcd.endpoint, PREFIX, args, { env });
+      const result = await leasesLs(etcd.endpoint, PREFIX, args, { env });
 
       assertNoPassword(result);
       if (refusal === undefined) {
@@ -143,7 +136,7 @@ describe('flanctl against etcd with authentication', () => {
     });
 
     test(`${name}, with --debug`, async () => {
-      const result = await ls(etcd.endpoint, PREFIX, [...args, '--debug'], { env });
+      const result = await leasesLs(etcd.endpoint, PREFIX, [...args, '--debug'], { env });
 
       assertNoPassword(result);
       if (refusal === undefined) {

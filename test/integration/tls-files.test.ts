@@ -7,9 +7,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { EXIT_OK, EXIT_USAGE, assertOneLineError, stderrLines } from '../helpers/cli-output.js';
 import { type EtcdServer, freePort, startEtcd } from '../helpers/etcd-server.js';
+import { leasesLs } from '../helpers/leases.js';
 import { type TestPki, makeTempPki, openssl, removeTestPki, tlsFlags } from './certs.js';
-import { EXIT_OK, EXIT_USAGE, assertOneLineError, ls, stderrLines } from './support.js';
 
 const PREFIX = '/t-tls-files/coreos.com/network';
 
@@ -95,7 +96,7 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
       ['a private key', (): string => pki.client.keyFile],
     ] as const) {
       test(`${what}: exit 2, names the file, holds no certificate`, async () => {
-        const result = await ls(closed, PREFIX, ['--cacert', file()]);
+        const result = await leasesLs(closed, PREFIX, ['--cacert', file()]);
 
         assertOneLineError(result, EXIT_USAGE, file());
         assert.match(result.stderr, /holds no certificate/);
@@ -103,21 +104,21 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
     }
 
     test('a text file from ETCDCTL_CACERT: names the file and the variable', async () => {
-      const result = await ls(closed, PREFIX, [], { env: { ETCDCTL_CACERT: bad.text } });
+      const result = await leasesLs(closed, PREFIX, [], { env: { ETCDCTL_CACERT: bad.text } });
 
       assertOneLineError(result, EXIT_USAGE, bad.text, 'ETCDCTL_CACERT');
       assert.match(result.stderr, /holds no certificate/);
     });
 
     test('a text file in front of a live https etcd: the same usage error', async () => {
-      const result = await ls(live.endpoint, PREFIX, ['--cacert', bad.text]);
+      const result = await leasesLs(live.endpoint, PREFIX, ['--cacert', bad.text]);
 
       assertOneLineError(result, EXIT_USAGE, bad.text);
       assert.match(result.stderr, /holds no certificate/);
     });
 
     test('the right CA in DER, not PEM: exit 2 naming the file', async () => {
-      const result = await ls(live.endpoint, PREFIX, ['--cacert', bad.caDer]);
+      const result = await leasesLs(live.endpoint, PREFIX, ['--cacert', bad.caDer]);
 
       assertOneLineError(result, EXIT_USAGE, bad.caDer);
       assert.match(result.stderr, /PEM|no certificate/);
@@ -126,7 +127,7 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
 
   describe('--cert and --key', () => {
     test('a certificate and a key that do not belong together: exit 2 naming both', async () => {
-      const result = await ls(
+      const result = await leasesLs(
         closed,
         PREFIX,
         tlsFlags({ cacert: pki.caFile, cert: pki.server.certFile, key: pki.client.keyFile }),
@@ -136,7 +137,7 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
     });
 
     test('the other way round: exit 2 naming both', async () => {
-      const result = await ls(
+      const result = await leasesLs(
         closed,
         PREFIX,
         tlsFlags({ cert: pki.client.certFile, key: pki.server.keyFile }),
@@ -146,7 +147,7 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
     });
 
     test('a mismatched pair in front of a live https etcd: the same usage error', async () => {
-      const result = await ls(
+      const result = await leasesLs(
         live.endpoint,
         PREFIX,
         tlsFlags({ cacert: pki.caFile, cert: pki.server.certFile, key: pki.client.keyFile }),
@@ -156,7 +157,7 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
     });
 
     test('a mismatched pair from ETCDCTL_CERT and ETCDCTL_KEY: exit 2 naming both', async () => {
-      const result = await ls(closed, PREFIX, [], {
+      const result = await leasesLs(closed, PREFIX, [], {
         env: { ETCDCTL_CERT: pki.server.certFile, ETCDCTL_KEY: pki.client.keyFile },
       });
 
@@ -170,7 +171,11 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
       ['a DER key', (): string => bad.clientKeyDer],
     ] as const) {
       test(`--key ${what}: exit 2 naming the key file`, async () => {
-        const result = await ls(closed, PREFIX, ['--cert', pki.client.certFile, '--key', file()]);
+        const result = await leasesLs(
+          closed,
+          PREFIX,
+          tlsFlags({ cert: pki.client.certFile, key: file() }),
+        );
 
         assertOneLineError(result, EXIT_USAGE, file());
         assert.match(result.stderr, /\bkey\b/);
@@ -178,7 +183,7 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
     }
 
     test('--key a passphrase-protected key: exit 2 naming the key file', async () => {
-      const result = await ls(
+      const result = await leasesLs(
         closed,
         PREFIX,
         tlsFlags({ cert: pki.client.certFile, key: bad.encryptedKey }),
@@ -188,14 +193,18 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
     });
 
     test('--cert a text file: exit 2 naming the certificate file', async () => {
-      const result = await ls(closed, PREFIX, ['--cert', bad.text, '--key', pki.client.keyFile]);
+      const result = await leasesLs(
+        closed,
+        PREFIX,
+        tlsFlags({ cert: bad.text, key: pki.client.keyFile }),
+      );
 
       assertOneLineError(result, EXIT_USAGE, bad.text);
       assert.match(result.stderr, /holds no certificate/);
     });
 
     test('--cert the client certificate in DER, not PEM: exit 2 naming the file', async () => {
-      const result = await ls(
+      const result = await leasesLs(
         live.endpoint,
         PREFIX,
         tlsFlags({ cacert: pki.caFile, cert: bad.clientCertDer, key: pki.client.keyFile }),
@@ -205,7 +214,7 @@ describe('TLS files that cannot be used are usage errors naming the file', () =>
     });
 
     test('the matching PEM pair passes the checks and reads the live etcd', async () => {
-      const result = await ls(
+      const result = await leasesLs(
         live.endpoint,
         PREFIX,
         tlsFlags({ cacert: pki.caFile, cert: pki.client.certFile, key: pki.client.keyFile }),

@@ -6,20 +6,18 @@ import { after, before, describe, test } from 'node:test';
 
 import { Etcd3 } from 'etcd3';
 
-import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
-import { type KeyPair, type TestPki, makeTempPki, removeTestPki, tlsFlags } from './certs.js';
 import {
-  CONFIG,
   EXIT_DENIED,
   EXIT_UNREACHABLE,
   EXIT_USAGE,
-  assertListed,
   assertOneLineError,
-  assertStderrMatches,
-  leaseValue,
-  ls,
   stderrLines,
-} from './support.js';
+} from '../helpers/cli-output.js';
+import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
+import { leasesLs } from '../helpers/leases.js';
+import { leaseValue } from '../helpers/seed.js';
+import { type KeyPair, type TestPki, makeTempPki, removeTestPki, tlsFlags } from './certs.js';
+import { CONFIG, assertListed, assertStderrMatches } from './support.js';
 
 const PREFIX = '/t-tls/coreos.com/network';
 const SUBNETS = ['10.7.1.0/24', '10.7.2.0/24'];
@@ -98,13 +96,13 @@ describe('flanctl over TLS', () => {
   });
 
   test('https with the right --cacert lists the seeded network', async () => {
-    const result = await ls(good.endpoint, PREFIX, ['--cacert', pki.caFile]);
+    const result = await leasesLs(good.endpoint, PREFIX, ['--cacert', pki.caFile]);
 
     assertListed(result, SUBNETS);
   });
 
   test('a successful https run writes no foreign lines (such as runtime warnings) on stderr', async () => {
-    const result = await ls(good.endpoint, PREFIX, ['--cacert', pki.caFile]);
+    const result = await leasesLs(good.endpoint, PREFIX, ['--cacert', pki.caFile]);
 
     assertListed(result, SUBNETS);
     const foreign = stderrLines(result).filter((line) => !line.startsWith('flanctl: '));
@@ -112,48 +110,50 @@ describe('flanctl over TLS', () => {
   });
 
   test('the CA from ETCDCTL_CACERT works like --cacert', async () => {
-    const result = await ls(good.endpoint, PREFIX, [], { env: { ETCDCTL_CACERT: pki.caFile } });
+    const result = await leasesLs(good.endpoint, PREFIX, [], {
+      env: { ETCDCTL_CACERT: pki.caFile },
+    });
 
     assertListed(result, SUBNETS);
   });
 
   test('without --cacert (system trust store): exit 7, unknown authority', async () => {
-    const result = await ls(good.endpoint, PREFIX);
+    const result = await leasesLs(good.endpoint, PREFIX);
 
     assertOneLineError(result, EXIT_DENIED, hostPort(good));
     assertStderrMatches(result, /unknown authority/i);
   });
 
   test('a CA that did not sign the server certificate: exit 7, hint names the CA file', async () => {
-    const result = await ls(good.endpoint, PREFIX, ['--cacert', pki.otherCaFile]);
+    const result = await leasesLs(good.endpoint, PREFIX, ['--cacert', pki.otherCaFile]);
 
     assertOneLineError(result, EXIT_DENIED, hostPort(good), pki.otherCaFile);
     assertStderrMatches(result, /unknown authority/i);
   });
 
   test('a server certificate for another host: exit 7, host name mismatch', async () => {
-    const result = await ls(otherHost.endpoint, PREFIX, ['--cacert', pki.caFile]);
+    const result = await leasesLs(otherHost.endpoint, PREFIX, ['--cacert', pki.caFile]);
 
     assertOneLineError(result, EXIT_DENIED, hostPort(otherHost));
     assertStderrMatches(result, /does not (name|match) this host|host ?name mismatch/i);
   });
 
   test('an expired server certificate: exit 7, expired', async () => {
-    const result = await ls(expired.endpoint, PREFIX, ['--cacert', pki.caFile]);
+    const result = await leasesLs(expired.endpoint, PREFIX, ['--cacert', pki.caFile]);
 
     assertOneLineError(result, EXIT_DENIED, hostPort(expired));
     assertStderrMatches(result, /expired/i);
   });
 
   test('http:// to the TLS port: exit 7, the endpoint expects TLS, use https://', async () => {
-    const result = await ls(`http://${hostPort(good)}`, PREFIX);
+    const result = await leasesLs(`http://${hostPort(good)}`, PREFIX);
 
     assertOneLineError(result, EXIT_DENIED, `https://${hostPort(good)}`);
     assertStderrMatches(result, /expects TLS/i);
   });
 
   test('https:// to a plain-http etcd: exit 7, it does not speak TLS', async () => {
-    const result = await ls(`https://${hostPort(plain)}`, PREFIX, ['--cacert', pki.caFile]);
+    const result = await leasesLs(`https://${hostPort(plain)}`, PREFIX, ['--cacert', pki.caFile]);
 
     assertOneLineError(result, EXIT_DENIED, hostPort(plain));
     assertStderrMatches(result, /does not speak TLS/i);
@@ -161,7 +161,7 @@ describe('flanctl over TLS', () => {
 
   describe('a server that requires client certificates', () => {
     test('with --cert and --key: the network is listed', async () => {
-      const result = await ls(
+      const result = await leasesLs(
         clientAuth.endpoint,
         PREFIX,
         tlsFlags({ cacert: pki.caFile, cert: pki.client.certFile, key: pki.client.keyFile }),
@@ -171,7 +171,7 @@ describe('flanctl over TLS', () => {
     });
 
     test('without --cert and --key: exit 6 or 7, one line naming the endpoint', async () => {
-      const result = await ls(clientAuth.endpoint, PREFIX, ['--cacert', pki.caFile]);
+      const result = await leasesLs(clientAuth.endpoint, PREFIX, ['--cacert', pki.caFile]);
 
       assert.ok(
         [EXIT_UNREACHABLE, EXIT_DENIED].includes(result.code),
@@ -181,7 +181,7 @@ describe('flanctl over TLS', () => {
     });
 
     test('without --cert and --key: exit 7 saying a client certificate is needed', async () => {
-      const result = await ls(clientAuth.endpoint, PREFIX, ['--cacert', pki.caFile]);
+      const result = await leasesLs(clientAuth.endpoint, PREFIX, ['--cacert', pki.caFile]);
 
       assertOneLineError(result, EXIT_DENIED, hostPort(clientAuth));
       assertStderrMatches(result, /client certificate/i);
@@ -190,13 +190,13 @@ describe('flanctl over TLS', () => {
 
   describe('TLS files that cannot be used are usage errors', () => {
     test('--cacert /nonexistent: exit 2 naming the file', async () => {
-      const result = await ls(good.endpoint, PREFIX, ['--cacert', '/nonexistent']);
+      const result = await leasesLs(good.endpoint, PREFIX, ['--cacert', '/nonexistent']);
 
       assertOneLineError(result, EXIT_USAGE, '/nonexistent');
     });
 
     test('--cert without --key: exit 2 naming both flags', async () => {
-      const result = await ls(
+      const result = await leasesLs(
         clientAuth.endpoint,
         PREFIX,
         tlsFlags({ cacert: pki.caFile, cert: pki.client.certFile }),
@@ -206,7 +206,7 @@ describe('flanctl over TLS', () => {
     });
 
     test('--key without --cert: exit 2 naming both flags', async () => {
-      const result = await ls(
+      const result = await leasesLs(
         clientAuth.endpoint,
         PREFIX,
         tlsFlags({ cacert: pki.caFile, key: pki.client.keyFile }),

@@ -4,16 +4,11 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
+import { EXIT_UNREACHABLE, assertOneLineError } from '../helpers/cli-output.js';
 import { type EtcdServer, freePort, startEtcd } from '../helpers/etcd-server.js';
-import { seedState } from '../helpers/seed.js';
-import {
-  CONFIG,
-  EXIT_UNREACHABLE,
-  assertListed,
-  assertOneLineError,
-  leaseValue,
-  ls,
-} from './support.js';
+import { leasesLs } from '../helpers/leases.js';
+import { leaseValue, seedState } from '../helpers/seed.js';
+import { CONFIG, assertListed } from './support.js';
 
 const PREFIX = '/t-unreachable/coreos.com/network';
 // Far above the 1 s dial and 2 s command timeouts given to the CLI: only a hang reaches it.
@@ -75,9 +70,14 @@ describe('flanctl with endpoints out of reach', () => {
   test('a server that accepts and never answers: exit 6 naming it, no hang', async () => {
     const endpoint = `http://127.0.0.1:${silent.port}`;
 
-    const result = await ls(endpoint, PREFIX, ['--dial-timeout', '1s', '--command-timeout', '2s'], {
-      timeoutMs: RUN_TIMEOUT_MS,
-    });
+    const result = await leasesLs(
+      endpoint,
+      PREFIX,
+      ['--dial-timeout', '1s', '--command-timeout', '2s'],
+      {
+        timeoutMs: RUN_TIMEOUT_MS,
+      },
+    );
 
     assertOneLineError(result, EXIT_UNREACHABLE, `127.0.0.1:${silent.port}`);
   });
@@ -87,7 +87,7 @@ describe('flanctl with endpoints out of reach', () => {
     const endpoints = `http://127.0.0.1:${closedPort},${etcd.endpoint}`;
 
     for (let run = 1; run <= FAILOVER_RUNS; run++) {
-      const result = await ls(endpoints, PREFIX, [], { timeoutMs: RUN_TIMEOUT_MS });
+      const result = await leasesLs(endpoints, PREFIX, [], { timeoutMs: RUN_TIMEOUT_MS });
 
       assert.equal(result.code, 0, `run ${run} of ${FAILOVER_RUNS}: stderr: ${result.stderr}`);
       assertListed(result, ['10.7.1.0/24']);
