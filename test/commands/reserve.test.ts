@@ -4,16 +4,28 @@
 // etcd and a temp journal; stdout, stderr, exit code and the resulting etcd state are checked.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import {
+  type JournalRecord,
+  type JournaledRunOptions,
+  type ResultJson,
+  type ResultsDocument,
+  JournalSandbox,
+  assertSameBytes,
+  parseResultsDocument,
+  readJournal,
+  summariseOutcomes,
+} from '../helpers/changing-commands.js';
 import { type CliResult, runCli } from '../helpers/cli.js';
+import { describeRun, errorLines, nonBlankLines } from '../helpers/cli-output.js';
 import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
 import {
   type KeyState,
-  type PutSpec,
+  assertLeaseGone,
+  assertNothingWritten,
+  existingKey,
   grantLeaseWith,
   keysUnder,
   leaseIds,
@@ -21,132 +33,37 @@ import {
   putKeys,
   putWith,
   readKey,
-  storeRevision,
+  renewLikeFlanneld,
+  seedNetwork,
 } from '../helpers/kv-inspect.js';
-import { loadCaseState, seedState, withRawClient } from '../helpers/seed.js';
-
-const CASE_PREFIX = '/coreos.com/network';
-const CONFIG = '{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan"}}';
-// The seed grants each lease with the case's remaining TTL; a few seconds pass before we ask.
-const TTL_SLACK_SECONDS = 120;
-
-interface Snapshot {
-  exists: boolean;
-  value: string | null;
-  leaseId: string | null;
-  ttlSeconds: number | null;
-  grantedTtlSeconds: number | null;
-  modRevision: number | null;
-}
-
-interface ResultJson {
-  subnet: string;
-  key: string;
-  action: string;
-  ok: boolean;
-  status: string;
-  before: Snapshot;
-  after: Snapshot | null;
-  plan: string | null;
-  journalId: string | null;
-  revokedLease: { leaseId: string; revoked: boolean; keptFor: string[] } | null;
-  error: { kind: string; exitCode: number; message: string } | null;
-}
-
-interface ResultsDocument {
-  dryRun: boolean;
-  journal: string | null;
-  results: ResultJson[];
-}
-
-interface JournalLine {
-  type: string;
-  id: string;
-  key?: string;
-  before?: Snapshot;
-  after?: Snapshot;
-  user?: string;
-  host?: string;
-  command?: string[];
-  time?: string;
-}
+import {
+  CASE_PREFIX,
+  TTL_SLACK_SECONDS,
+  loadCaseState,
+  seedCaseAt,
+  subnetKey,
+  testPrefix,
+  vxlanAttrs,
+  withRawClient,
+} from '../helpers/seed.js';
 
 let etcd: EtcdServer;
-let workDir: string;
-let home: string;
+let sandbox: JournalSandbox;
 
-function attrs(ip: string, mac: string): string {
-  return (
-    `{"PublicIP":"${ip}","PublicIPv6":null,"BackendType":"vxlan",` +
-    `"BackendData":{"VNI":1,"VtepMAC":"${mac}"}}`
-  );
-}
-
-function prefixFor(name: string): string {
-  return `/t-reserve-${name}${CASE_PREFIX}`;
-}
-
-function subnetKey(prefix: string, name: string): string {
-  return `${prefix}/subnets/${name}`;
-}
-
-function journalFor(name: string): string {
-  return path.join(workDir, `${name}.jsonl`);
-}
-
-interface RunOptions {
-  journal?: string;
-  stdin?: string;
-}
-
-function flanctl(
-  command: string,
+function reserve(
   prefix: string,
   args: string[],
-  options: RunOptions = {},
+  options: JournaledRunOptions = {},
 ): Promise<CliResult> {
-  const journal = options.journal ?? journalFor('default');
-  return runCli(
-    [command, ...args, '--endpoints', etcd.endpoint, '--prefix', prefix, '--journal', journal],
-    {
-      stdin: options.stdin,
-      // A changing command must never fall back to the home directory's journal.
-      env: { HOME: home, XDG_STATE_HOME: undefined },
-    },
-  );
+  return sandbox.run(etcd.endpoint, 'reserve', prefix, args, options);
 }
 
-function reserve(prefix: string, args: string[], options: RunOptions = {}): Promise<CliResult> {
-  return flanctl('reserve', prefix, args, options);
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').filter((line) => line.trim() !== '');
-}
-
-function errorLines(result: CliResult): string[] {
-  return lines(result.stderr).filter((line) => line.startsWith('flanctl: error:'));
+function mustRead(key: string): Promise<KeyState> {
+  return existingKey(etcd.endpoint, key);
 }
 
 function warning1329(result: CliResult): string[] {
-  return lines(result.stderr).filter((line) => /1329/.test(line));
-}
-
-function describeRun(result: CliResult): string {
-  return `exit ${result.code}; stdout: ${result.stdout}; stderr: ${result.stderr}`;
-}
-
-function parseResults(result: CliResult): ResultsDocument {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(result.stdout);
-  } catch (error) {
-    assert.fail(`stdout is not one JSON document (${(error as Error).message}): ${result.stdout}`);
-  }
-
-  const document = parsed as ResultsDocument;
-  assert.ok(Array.isArray(document.results), `no results array: ${result.stdout}`);
-  return document;
+  return nonBlankLines(result.stderr).filter((line) => /1329/.test(line));
 }
 
 function resultFor(document: ResultsDocument, subnet: string): ResultJson {
@@ -155,61 +72,20 @@ function resultFor(document: ResultsDocument, subnet: string): ResultJson {
   return found;
 }
 
-function readJournal(file: string): JournalLine[] {
-  if (!fs.existsSync(file)) return [];
-  return lines(fs.readFileSync(file, 'utf8')).map((line) => JSON.parse(line) as JournalLine);
-}
-
-async function mustRead(key: string): Promise<KeyState> {
-  const state = await readKey(etcd.endpoint, key);
-  assert.ok(state, `${key} does not exist`);
-  return state;
-}
-
-function assertSameBytes(actual: Buffer, expected: string, what: string): void {
-  assert.ok(
-    actual.equals(Buffer.from(expected, 'utf8')),
-    `${what}: value ${JSON.stringify(actual.toString('utf8'))} is not byte-identical to ` +
-      JSON.stringify(expected),
-  );
-}
-
-async function assertLeaseGone(leaseHex: string): Promise<void> {
-  const state = await leaseState(etcd.endpoint, leaseHex);
-  assert.equal(state.ttl, -1, `lease ${leaseHex} still exists with TTL ${state.ttl}`);
-  assert.equal((await leaseIds(etcd.endpoint)).has(leaseHex), false, `${leaseHex} is listed`);
-}
-
-/** Runs `work` and checks that it wrote nothing: the store revision stays where it was. */
-async function assertNothingWritten(work: () => Promise<void>): Promise<void> {
-  const revisionBefore = await storeRevision(etcd.endpoint);
-  await work();
-  assert.equal(await storeRevision(etcd.endpoint), revisionBefore, 'something was written');
-}
-
-async function seedPrefix(prefix: string, specs: PutSpec[]): Promise<Map<string, string>> {
-  return putKeys(etcd.endpoint, [{ key: `${prefix}/config`, value: CONFIG }, ...specs]);
-}
-
 before(async () => {
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flanctl-reserve-test-'));
-  home = path.join(workDir, 'home');
-  fs.mkdirSync(home);
+  sandbox = new JournalSandbox('reserve');
   etcd = await startEtcd();
 });
 
 after(async () => {
   await etcd?.stop();
   // Every run had a journal of its own; the default location must never have been touched.
-  const defaultJournalDir = path.join(home, '.local', 'state', 'flanctl');
-  const touched = fs.existsSync(defaultJournalDir);
-  fs.rmSync(workDir, { recursive: true, force: true });
-  assert.equal(touched, false, `${defaultJournalDir} was created`);
+  sandbox?.remove();
 });
 
 describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
-  const prefix = prefixFor('c02');
-  const journal = journalFor('c02');
+  const prefix = testPrefix('reserve', 'c02');
+  const journal = sandbox.journal('c02');
   const caseEntries = loadCaseState('C02');
   const caseValue = (name: string) => {
     const entry = caseEntries.find((candidate) => candidate.key.endsWith(`/subnets/${name}`));
@@ -248,9 +124,7 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
   }
 
   before(async () => {
-    await seedState(etcd.endpoint, caseEntries, {
-      rewritePrefix: { from: CASE_PREFIX, to: prefix },
-    });
+    await seedCaseAt(etcd.endpoint, prefix, caseEntries);
   });
 
   test('(a) 10.5.1.0/24 loses its lease, keeps its value, and the old lease is revoked', async () => {
@@ -271,7 +145,7 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
     assert.equal(now.leaseHex, null);
     assertSameBytes(now.value, caseValue('10.5.1.0-24'), key);
     assert.equal(now.createRevision, stored.createRevision, 'the key was recreated, not re-put');
-    await assertLeaseGone('694d854330fc5110');
+    await assertLeaseGone(etcd.endpoint, '694d854330fc5110');
     await assertExpectedStateAfter();
   });
 
@@ -289,7 +163,7 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
 
     const applied = records.find((record) => record.type === 'applied');
     assert.equal(applied?.id, intent.id);
-    assert.equal(records.indexOf(intent) < records.indexOf(applied as JournalLine), true);
+    assert.equal(records.indexOf(intent) < records.indexOf(applied as JournalRecord), true);
   });
 
   test('(a) prints the flannel issue 1329 caveat on stderr', () => {
@@ -311,7 +185,7 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
 
   test('(b) repeating it writes nothing and says it is already a reservation', async () => {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, ['10.5.1.0/24'], { journal });
     });
 
@@ -323,7 +197,7 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
 
   test('(c) an existing reservation writes nothing and says so', async () => {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, ['10.5.2.0/24'], { journal });
     });
 
@@ -335,7 +209,7 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
 
   test('(d) 10.5.1.1/24 is read as 10.5.1.0/24 with a note, never as a key 10.5.1.1-24', async () => {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, ['10.5.1.1/24'], { journal });
     });
 
@@ -343,7 +217,7 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
     assert.equal(result.code, 0, describeRun(result));
     assert.match(result.stdout, /10\.5\.1\.0\/24: already a reservation/);
     assert.doesNotMatch(result.stdout, /10\.5\.1\.1/);
-    const note = lines(result.stderr).find((line) => line.includes('10.5.1.1/24'));
+    const note = nonBlankLines(result.stderr).find((line) => line.includes('10.5.1.1/24'));
     assert.ok(note, `no note about 10.5.1.1/24: ${result.stderr}`);
     assert.match(note, /10\.5\.1\.0\/24/);
     assert.equal(await readKey(etcd.endpoint, subnetKey(prefix, '10.5.1.1-24')), undefined);
@@ -351,7 +225,7 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
 
   test('(e) a subnet with no key exits 4 naming the subnet and the prefix', async () => {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, ['10.5.77.0/24'], { journal });
     });
 
@@ -367,7 +241,7 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
 
   test('(f) 10.5.1.0/25 exits 4 with a hint that the network uses /24 subnets', async () => {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, ['10.5.1.0/25'], { journal });
     });
 
@@ -388,10 +262,10 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
 
 describe('the old etcd lease', () => {
   test('is revoked once no key uses it, and leases ls lists the key as a reservation', async () => {
-    const prefix = prefixFor('revoke');
+    const prefix = testPrefix('reserve', 'revoke');
     // Unusual spacing and field order: only a byte-for-byte copy keeps it.
     const value = '{ "BackendType":"vxlan",  "PublicIP":"192.0.2.1", "BackendData":null }';
-    const leases = await seedPrefix(prefix, [
+    const leases = await seedNetwork(etcd.endpoint, prefix, [
       { key: subnetKey(prefix, '10.5.1.0-24'), value, lease: 'a' },
     ]);
     const leaseHex = leases.get('a') as string;
@@ -403,7 +277,7 @@ describe('the old etcd lease', () => {
     const now = await mustRead(subnetKey(prefix, '10.5.1.0-24'));
     assert.equal(now.leaseHex, null);
     assertSameBytes(now.value, value, '10.5.1.0-24');
-    await assertLeaseGone(leaseHex);
+    await assertLeaseGone(etcd.endpoint, leaseHex);
 
     const listing = await runCli([
       'leases',
@@ -424,19 +298,19 @@ describe('the old etcd lease', () => {
   });
 
   test('shared by two keys: reserving one keeps it and names the other key', async () => {
-    const prefix = prefixFor('shared');
+    const prefix = testPrefix('reserve', 'shared');
     const first = subnetKey(prefix, '10.5.2.0-24');
     const second = subnetKey(prefix, '10.5.3.0-24');
-    const leases = await seedPrefix(prefix, [
-      { key: first, value: attrs('192.0.2.2', '00:00:5e:10:00:02'), lease: 'shared' },
-      { key: second, value: attrs('192.0.2.3', '00:00:5e:10:00:03'), lease: 'shared' },
+    const leases = await seedNetwork(etcd.endpoint, prefix, [
+      { key: first, value: vxlanAttrs('192.0.2.2', '00:00:5e:10:00:02'), lease: 'shared' },
+      { key: second, value: vxlanAttrs('192.0.2.3', '00:00:5e:10:00:03'), lease: 'shared' },
     ]);
     const leaseHex = leases.get('shared') as string;
 
     const result = await reserve(prefix, ['10.5.2.0/24']);
 
     assert.equal(result.code, 0, describeRun(result));
-    const kept = lines(result.stdout).find(
+    const kept = nonBlankLines(result.stdout).find(
       (line) => line.includes(leaseHex) && /kept|still used/.test(line),
     );
     assert.ok(kept, `no line says the lease ${leaseHex} was kept: ${result.stdout}`);
@@ -452,12 +326,12 @@ describe('the old etcd lease', () => {
     const last = await reserve(prefix, ['10.5.3.0/24']);
     assert.equal(last.code, 0, describeRun(last));
     assert.match(last.stdout, new RegExp(`revoked lease ${leaseHex}`));
-    await assertLeaseGone(leaseHex);
+    await assertLeaseGone(etcd.endpoint, leaseHex);
   });
 });
 
 describe('values with nothing to keep are refused with exit 3 and nothing written', () => {
-  const prefix = prefixFor('junk');
+  const prefix = testPrefix('reserve', 'junk');
   const leaseOf = new Map<string, string>();
   const cases = [
     { name: '10.5.4.0-24', subnet: '10.5.4.0/24', what: 'the key path itself' },
@@ -477,7 +351,8 @@ describe('values with nothing to keep are refused with exit 3 and nothing writte
   };
 
   before(async () => {
-    const leases = await seedPrefix(
+    const leases = await seedNetwork(
+      etcd.endpoint,
       prefix,
       cases.map(({ name }) => ({
         key: subnetKey(prefix, name),
@@ -492,7 +367,7 @@ describe('values with nothing to keep are refused with exit 3 and nothing writte
     test(`${what} (${subnet})`, async () => {
       const key = subnetKey(prefix, name);
       let result: CliResult | undefined;
-      await assertNothingWritten(async () => {
+      await assertNothingWritten(etcd.endpoint, async () => {
         result = await reserve(prefix, [subnet]);
       });
 
@@ -515,11 +390,11 @@ describe('values with nothing to keep are refused with exit 3 and nothing writte
 
 describe('several subnets in one call', () => {
   test('--json gives a result per subnet; the rest is still done; exit of the first failure', async () => {
-    const prefix = prefixFor('several-json');
-    const journal = journalFor('several-json');
-    const leases = await seedPrefix(prefix, [
-      { key: subnetKey(prefix, '10.5.1.0-24'), value: attrs('192.0.2.1', 'a'), lease: '1' },
-      { key: subnetKey(prefix, '10.5.2.0-24'), value: attrs('192.0.2.2', 'b') },
+    const prefix = testPrefix('reserve', 'several-json');
+    const journal = sandbox.journal('several-json');
+    const leases = await seedNetwork(etcd.endpoint, prefix, [
+      { key: subnetKey(prefix, '10.5.1.0-24'), value: vxlanAttrs('192.0.2.1', 'a'), lease: '1' },
+      { key: subnetKey(prefix, '10.5.2.0-24'), value: vxlanAttrs('192.0.2.2', 'b') },
       {
         key: subnetKey(prefix, '10.5.4.0-24'),
         value: subnetKey(prefix, '10.5.4.0-24'),
@@ -534,7 +409,7 @@ describe('several subnets in one call', () => {
     );
 
     assert.equal(result.code, 3, describeRun(result));
-    const document = parseResults(result);
+    const document = parseResultsDocument(result);
     assert.equal(document.journal, journal);
     assert.equal(document.results.length, 4);
     for (const entry of document.results) {
@@ -550,9 +425,9 @@ describe('several subnets in one call', () => {
     assert.equal(reserved.status, 'changed');
     assert.equal(reserved.error, null);
     assert.equal(reserved.before.leaseId, leases.get('1'));
-    assert.equal(reserved.before.value, attrs('192.0.2.1', 'a'));
+    assert.equal(reserved.before.value, vxlanAttrs('192.0.2.1', 'a'));
     assert.equal(reserved.after?.leaseId, null);
-    assert.equal(reserved.after?.value, attrs('192.0.2.1', 'a'));
+    assert.equal(reserved.after?.value, vxlanAttrs('192.0.2.1', 'a'));
 
     const junk = resultFor(document, '10.5.4.0/24');
     assert.equal(junk.ok, false);
@@ -578,10 +453,10 @@ describe('several subnets in one call', () => {
   });
 
   test('the exit code is that of the first failing subnet in the order given', async () => {
-    const prefix = prefixFor('several-order');
-    await seedPrefix(prefix, [
+    const prefix = testPrefix('reserve', 'several-order');
+    await seedNetwork(etcd.endpoint, prefix, [
       { key: subnetKey(prefix, '10.5.4.0-24'), value: '', lease: '4' },
-      { key: subnetKey(prefix, '10.5.1.0-24'), value: attrs('192.0.2.1', 'a'), lease: '1' },
+      { key: subnetKey(prefix, '10.5.1.0-24'), value: vxlanAttrs('192.0.2.1', 'a'), lease: '1' },
     ]);
 
     // 10.5.77.0/24 (not found, 4) fails first; 10.5.4.0/24 (refused, 3) second.
@@ -593,28 +468,32 @@ describe('several subnets in one call', () => {
   });
 
   test('text output has a line per subnet', async () => {
-    const prefix = prefixFor('several-text');
-    await seedPrefix(prefix, [
-      { key: subnetKey(prefix, '10.5.1.0-24'), value: attrs('192.0.2.1', 'a'), lease: '1' },
-      { key: subnetKey(prefix, '10.5.2.0-24'), value: attrs('192.0.2.2', 'b') },
+    const prefix = testPrefix('reserve', 'several-text');
+    await seedNetwork(etcd.endpoint, prefix, [
+      { key: subnetKey(prefix, '10.5.1.0-24'), value: vxlanAttrs('192.0.2.1', 'a'), lease: '1' },
+      { key: subnetKey(prefix, '10.5.2.0-24'), value: vxlanAttrs('192.0.2.2', 'b') },
     ]);
 
     const result = await reserve(prefix, ['10.5.1.0/24', '10.5.2.0/24']);
 
     assert.equal(result.code, 0, describeRun(result));
     assert.ok(
-      lines(result.stdout).some((line) => /^reserved 10\.5\.1\.0\/24 \(192\.0\.2\.1\)/.test(line)),
+      nonBlankLines(result.stdout).some((line) =>
+        /^reserved 10\.5\.1\.0\/24 \(192\.0\.2\.1\)/.test(line),
+      ),
       result.stdout,
     );
-    assert.ok(lines(result.stdout).includes('10.5.2.0/24: already a reservation; nothing to do'));
+    assert.ok(
+      nonBlankLines(result.stdout).includes('10.5.2.0/24: already a reservation; nothing to do'),
+    );
   });
 
   test('- reads the subnets from stdin, one a line', async () => {
-    const prefix = prefixFor('stdin');
-    const leases = await seedPrefix(prefix, [
-      { key: subnetKey(prefix, '10.5.1.0-24'), value: attrs('192.0.2.1', 'a'), lease: '1' },
-      { key: subnetKey(prefix, '10.5.2.0-24'), value: attrs('192.0.2.2', 'b'), lease: '2' },
-      { key: subnetKey(prefix, '10.5.3.0-24'), value: attrs('192.0.2.3', 'c'), lease: '3' },
+    const prefix = testPrefix('reserve', 'stdin');
+    const leases = await seedNetwork(etcd.endpoint, prefix, [
+      { key: subnetKey(prefix, '10.5.1.0-24'), value: vxlanAttrs('192.0.2.1', 'a'), lease: '1' },
+      { key: subnetKey(prefix, '10.5.2.0-24'), value: vxlanAttrs('192.0.2.2', 'b'), lease: '2' },
+      { key: subnetKey(prefix, '10.5.3.0-24'), value: vxlanAttrs('192.0.2.3', 'c'), lease: '3' },
     ]);
 
     const result = await reserve(prefix, ['-', '--json'], {
@@ -622,7 +501,7 @@ describe('several subnets in one call', () => {
     });
 
     assert.equal(result.code, 0, describeRun(result));
-    const document = parseResults(result);
+    const document = parseResultsDocument(result);
     assert.deepEqual(document.results.map((entry) => entry.subnet).sort(), [
       '10.5.1.0/24',
       '10.5.3.0/24',
@@ -633,11 +512,11 @@ describe('several subnets in one call', () => {
   });
 
   test('--public-ip IP reserves every subnet that host holds, and nothing else', async () => {
-    const prefix = prefixFor('by-ip');
-    const leases = await seedPrefix(prefix, [
-      { key: subnetKey(prefix, '10.5.1.0-24'), value: attrs('192.0.2.1', 'a'), lease: '1' },
-      { key: subnetKey(prefix, '10.5.5.0-24'), value: attrs('192.0.2.5', 'b'), lease: '5' },
-      { key: subnetKey(prefix, '10.5.6.0-24'), value: attrs('192.0.2.5', 'c'), lease: '6' },
+    const prefix = testPrefix('reserve', 'by-ip');
+    const leases = await seedNetwork(etcd.endpoint, prefix, [
+      { key: subnetKey(prefix, '10.5.1.0-24'), value: vxlanAttrs('192.0.2.1', 'a'), lease: '1' },
+      { key: subnetKey(prefix, '10.5.5.0-24'), value: vxlanAttrs('192.0.2.5', 'b'), lease: '5' },
+      { key: subnetKey(prefix, '10.5.6.0-24'), value: vxlanAttrs('192.0.2.5', 'c'), lease: '6' },
     ]);
 
     const result = await reserve(prefix, ['--public-ip', '192.0.2.5']);
@@ -652,13 +531,13 @@ describe('several subnets in one call', () => {
   });
 
   test('--public-ip of a host that holds nothing exits 4 (not found)', async () => {
-    const prefix = prefixFor('by-ip-none');
-    await seedPrefix(prefix, [
-      { key: subnetKey(prefix, '10.5.1.0-24'), value: attrs('192.0.2.1', 'a'), lease: '1' },
+    const prefix = testPrefix('reserve', 'by-ip-none');
+    await seedNetwork(etcd.endpoint, prefix, [
+      { key: subnetKey(prefix, '10.5.1.0-24'), value: vxlanAttrs('192.0.2.1', 'a'), lease: '1' },
     ]);
 
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, ['--public-ip', '192.0.2.9']);
     });
 
@@ -668,21 +547,21 @@ describe('several subnets in one call', () => {
   });
 
   test('--dry-run prints the plan and changes nothing', async () => {
-    const prefix = prefixFor('dry-run');
-    const journal = journalFor('dry-run');
-    const leases = await seedPrefix(prefix, [
-      { key: subnetKey(prefix, '10.5.1.0-24'), value: attrs('192.0.2.1', 'a'), lease: '1' },
+    const prefix = testPrefix('reserve', 'dry-run');
+    const journal = sandbox.journal('dry-run');
+    const leases = await seedNetwork(etcd.endpoint, prefix, [
+      { key: subnetKey(prefix, '10.5.1.0-24'), value: vxlanAttrs('192.0.2.1', 'a'), lease: '1' },
     ]);
     const leaseHex = leases.get('1') as string;
 
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, ['10.5.1.0/24', '--dry-run'], { journal });
     });
 
     assert.ok(result);
     assert.equal(result.code, 0, describeRun(result));
-    const plan = lines(result.stdout);
+    const plan = nonBlankLines(result.stdout);
     assert.equal(plan.length, 1, result.stdout);
     assert.match(plan[0], /^would reserve 10\.5\.1\.0\/24/);
     assert.ok(plan[0].includes(subnetKey(prefix, '10.5.1.0-24')), plan[0]);
@@ -694,7 +573,7 @@ describe('several subnets in one call', () => {
 
     const json = await reserve(prefix, ['10.5.1.0/24', '--dry-run', '--json'], { journal });
     assert.equal(json.code, 0, describeRun(json));
-    const document = parseResults(json);
+    const document = parseResultsDocument(json);
     assert.equal(document.dryRun, true);
     assert.equal(document.journal, null);
     assert.equal(document.results[0].status, 'planned');
@@ -705,13 +584,13 @@ describe('several subnets in one call', () => {
 });
 
 describe('pre-assigning a subnet to a host that has no lease yet', () => {
-  const prefix = prefixFor('preassign');
+  const prefix = testPrefix('reserve', 'preassign');
 
   before(async () => {
-    await seedPrefix(prefix, [
-      { key: subnetKey(prefix, '10.5.1.0-24'), value: attrs('192.0.2.1', 'a'), lease: '1' },
+    await seedNetwork(etcd.endpoint, prefix, [
+      { key: subnetKey(prefix, '10.5.1.0-24'), value: vxlanAttrs('192.0.2.1', 'a'), lease: '1' },
       // Hand-written and wider than SubnetLen: a /24 inside it overlaps.
-      { key: subnetKey(prefix, '10.5.8.0-23'), value: attrs('192.0.2.80', 'b'), lease: '8' },
+      { key: subnetKey(prefix, '10.5.8.0-23'), value: vxlanAttrs('192.0.2.80', 'b'), lease: '8' },
     ]);
   });
 
@@ -763,7 +642,7 @@ describe('pre-assigning a subnet to a host that has no lease yet', () => {
 
   test('--dry-run writes nothing and prints no caveat', async () => {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, ['10.5.12.0/24', '--public-ip', '192.0.2.22', '--dry-run']);
     });
 
@@ -781,7 +660,7 @@ describe('pre-assigning a subnet to a host that has no lease yet', () => {
     where = prefix,
   ): Promise<void> {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(where, args);
     });
 
@@ -812,7 +691,7 @@ describe('pre-assigning a subnet to a host that has no lease yet', () => {
   });
 
   test('refused: outside SubnetMin..SubnetMax', async () => {
-    const ranged = prefixFor('preassign-range');
+    const ranged = testPrefix('reserve', 'preassign-range');
     await putKeys(etcd.endpoint, [
       {
         key: `${ranged}/config`,
@@ -866,9 +745,9 @@ describe('pre-assigning a subnet to a host that has no lease yet', () => {
   });
 
   test('refused: no network config to check against', async () => {
-    const bare = prefixFor('preassign-no-config');
+    const bare = testPrefix('reserve', 'preassign-no-config');
     await putKeys(etcd.endpoint, [
-      { key: subnetKey(bare, '10.5.1.0-24'), value: attrs('192.0.2.1', 'a') },
+      { key: subnetKey(bare, '10.5.1.0-24'), value: vxlanAttrs('192.0.2.1', 'a') },
     ]);
 
     await assertRefused(
@@ -881,7 +760,7 @@ describe('pre-assigning a subnet to a host that has no lease yet', () => {
 
   test('--backend-data that is not JSON is a usage error (exit 2)', async () => {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, [
         '10.5.14.0/24',
         '--public-ip',
@@ -901,7 +780,7 @@ describe('pre-assigning a subnet to a host that has no lease yet', () => {
 
   test('--public-ip that is not an IPv4 address is a usage error (exit 2)', async () => {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, ['10.5.14.0/24', '--public-ip', 'host-17']);
     });
 
@@ -912,23 +791,21 @@ describe('pre-assigning a subnet to a host that has no lease yet', () => {
 });
 
 describe('C09: dual-stack keys', () => {
-  const prefix = prefixFor('c09');
+  const prefix = testPrefix('reserve', 'c09');
   const combined = subnetKey(prefix, '10.5.34.0-24&fc00:0:0:22::-64');
   const caseEntries = loadCaseState('C09');
   const combinedValue = caseEntries.find((entry) => entry.key.includes('10.5.34.0-24'))
     ?.value as string;
 
   before(async () => {
-    await seedState(etcd.endpoint, caseEntries, {
-      rewritePrefix: { from: CASE_PREFIX, to: prefix },
-    });
+    await seedCaseAt(etcd.endpoint, prefix, caseEntries);
   });
 
   test('reserve 10.5.34.0/24 acts on the combined key, value byte-identical', async () => {
     const result = await reserve(prefix, ['10.5.34.0/24', '--json']);
 
     assert.equal(result.code, 0, describeRun(result));
-    const document = parseResults(result);
+    const document = parseResultsDocument(result);
     assert.equal(document.results.length, 1);
     assert.equal(document.results[0].key, combined);
     assert.equal(document.results[0].status, 'changed');
@@ -936,7 +813,7 @@ describe('C09: dual-stack keys', () => {
     const now = await mustRead(combined);
     assert.equal(now.leaseHex, null);
     assertSameBytes(now.value, combinedValue, combined);
-    await assertLeaseGone('694d854330fc5160');
+    await assertLeaseGone(etcd.endpoint, '694d854330fc5160');
     assert.equal(await readKey(etcd.endpoint, subnetKey(prefix, '10.5.34.0-24')), undefined);
 
     // The keys beside it keep their leases.
@@ -949,17 +826,13 @@ describe('C09: dual-stack keys', () => {
   test('reserve fc00:0:0:22::/64 acts on the same combined key', async () => {
     const dry = await reserve(prefix, ['fc00:0:0:22::/64', '--json']);
     assert.equal(dry.code, 0, describeRun(dry));
-    const unchanged = parseResults(dry);
+    const unchanged = parseResultsDocument(dry);
     assert.equal(unchanged.results.length, 1);
     assert.equal(unchanged.results[0].key, combined);
     assert.equal(unchanged.results[0].status, 'unchanged');
 
     // flanneld (issue 1329) puts a lease back on the key; reserving by the IPv6 half undoes it.
-    const flanneldLease = await withRawClient(etcd.endpoint, async (client) => {
-      const lease = await grantLeaseWith(client, 86_400);
-      await putWith(client, combined, combinedValue, lease);
-      return lease;
-    });
+    const flanneldLease = await renewLikeFlanneld(etcd.endpoint, combined, combinedValue, 86_400);
 
     const result = await reserve(prefix, ['fc00:0:0:22::/64']);
 
@@ -968,7 +841,7 @@ describe('C09: dual-stack keys', () => {
     const now = await mustRead(combined);
     assert.equal(now.leaseHex, null);
     assertSameBytes(now.value, combinedValue, combined);
-    await assertLeaseGone(flanneldLease);
+    await assertLeaseGone(etcd.endpoint, flanneldLease);
     const all = await keysUnder(etcd.endpoint, `${prefix}/subnets/`);
     assert.equal(all.length, 3, JSON.stringify(all.map((state) => state.key)));
   });
@@ -978,11 +851,11 @@ describe('races', () => {
   test('two reserve processes on one key: both 0 or one 5, one write, no lease left', async (t) => {
     const outcomes: string[] = [];
     for (let round = 1; round <= 6; round++) {
-      const prefix = prefixFor(`race-reserve-${round}`);
-      const journal = journalFor(`race-reserve-${round}`);
+      const prefix = testPrefix('reserve', `race-reserve-${round}`);
+      const journal = sandbox.journal(`race-reserve-${round}`);
       const key = subnetKey(prefix, '10.5.1.0-24');
-      const value = attrs('192.0.2.1', '00:00:5e:10:00:01');
-      const leases = await seedPrefix(prefix, [{ key, value, lease: 'a' }]);
+      const value = vxlanAttrs('192.0.2.1', '00:00:5e:10:00:01');
+      const leases = await seedNetwork(etcd.endpoint, prefix, [{ key, value, lease: 'a' }]);
       const original = leases.get('a') as string;
       const leasesBefore = await leaseIds(etcd.endpoint);
 
@@ -999,7 +872,7 @@ describe('races', () => {
       const now = await mustRead(key);
       assert.equal(now.leaseHex, null, `round ${round}: the key has a lease`);
       assertSameBytes(now.value, value, key);
-      await assertLeaseGone(original);
+      await assertLeaseGone(etcd.endpoint, original);
       const leasesAfter = await leaseIds(etcd.endpoint);
       const stray = [...leasesAfter].filter((id) => !leasesBefore.has(id));
       assert.deepEqual(stray, [], `round ${round}: leases flanctl left behind`);
@@ -1013,17 +886,17 @@ describe('races', () => {
       );
     }
 
-    t.diagnostic(`two reserves: ${summarise(outcomes)}`);
+    t.diagnostic(`two reserves: ${summariseOutcomes(outcomes)}`);
   });
 
   test('a flanneld renewal loop while reserve runs: retried (0) or conflict (5)', async (t) => {
     const outcomes: string[] = [];
     for (let round = 1; round <= 10; round++) {
-      const prefix = prefixFor(`race-renewal-${round}`);
-      const journal = journalFor(`race-renewal-${round}`);
+      const prefix = testPrefix('reserve', `race-renewal-${round}`);
+      const journal = sandbox.journal(`race-renewal-${round}`);
       const key = subnetKey(prefix, '10.5.1.0-24');
-      const value = attrs('192.0.2.1', '00:00:5e:10:00:01');
-      const leases = await seedPrefix(prefix, [{ key, value, lease: 'a' }]);
+      const value = vxlanAttrs('192.0.2.1', '00:00:5e:10:00:01');
+      const leases = await seedNetwork(etcd.endpoint, prefix, [{ key, value, lease: 'a' }]);
       const leasesBefore = await leaseIds(etcd.endpoint);
 
       const renewal = startRenewalLoop(key, value);
@@ -1033,7 +906,7 @@ describe('races', () => {
       const renewed = await renewal.done;
 
       assert.ok([0, 5].includes(result.code), `round ${round}: ${describeRun(result)}`);
-      const document = parseResults(result);
+      const document = parseResultsDocument(result);
       const entry = document.results[0];
       const records = readJournal(journal);
       const intents = records.filter((record) => record.type === 'intent').length;
@@ -1057,11 +930,11 @@ describe('races', () => {
         assert.equal(justBefore?.modRevision, entry.before.modRevision, `round ${round}`);
         assert.equal(justBefore?.leaseHex, entry.before.leaseId);
         // The lease it took off the key had no other key, so it must be gone.
-        await assertLeaseGone(entry.before.leaseId as string);
+        await assertLeaseGone(etcd.endpoint, entry.before.leaseId as string);
       } else {
         assert.equal(applied, 0, `round ${round}: a conflict wrote something`);
         assert.equal(entry.error?.exitCode, 5);
-        const stderr = lines(result.stderr);
+        const stderr = nonBlankLines(result.stderr);
         assert.equal(stderr.length, 1, `round ${round}: ${result.stderr}`);
         assert.ok(stderr[0].includes(key), stderr[0]);
       }
@@ -1078,15 +951,9 @@ describe('races', () => {
       t.diagnostic(`round ${round}: ${outcome}; ${renewed.puts} renewals during the run`);
     }
 
-    t.diagnostic(`renewal loop: ${summarise(outcomes)}`);
+    t.diagnostic(`renewal loop: ${summariseOutcomes(outcomes)}`);
   });
 });
-
-function summarise(outcomes: string[]): string {
-  const counts = new Map<string, number>();
-  for (const outcome of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-  return [...counts].map(([outcome, count]) => `${count}x ${outcome}`).join(', ');
-}
 
 // flanneld's renewal: grant a fresh lease and re-put the same value with it; the old lease is
 // left alone. Bounded to 50 renewals and 3 s; it also stops when told to.

@@ -3,143 +3,47 @@
 // through `reserve`, and two unreserves racing (the loser revokes the lease it granted).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { type CliResult, runCli } from '../helpers/cli.js';
+import {
+  type JournaledRunOptions,
+  type ResultsDocument,
+  JournalSandbox,
+  assertSameBytes,
+  readJournal,
+  summariseOutcomes,
+} from '../helpers/changing-commands.js';
+import type { CliResult } from '../helpers/cli.js';
+import { describeRun, errorLines, nonBlankLines } from '../helpers/cli-output.js';
 import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
 import {
   type KeyState,
-  type PutSpec,
+  assertNothingWritten,
+  existingKey,
   leaseIds,
   leaseState,
   putKeys,
-  readKey,
-  storeRevision,
+  seedNetwork,
 } from '../helpers/kv-inspect.js';
-import { withRawClient } from '../helpers/seed.js';
+import { subnetKey, testPrefix, vxlanAttrs, withRawClient } from '../helpers/seed.js';
 
-const CASE_PREFIX = '/coreos.com/network';
-const CONFIG = '{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan"}}';
 // Seconds that may pass between the grant and our TimeToLive question.
 const TTL_SLACK_SECONDS = 60;
 
-interface Snapshot {
-  exists: boolean;
-  value: string | null;
-  leaseId: string | null;
-  ttlSeconds: number | null;
-  grantedTtlSeconds: number | null;
-  modRevision: number | null;
-}
-
-interface ResultsDocument {
-  dryRun: boolean;
-  journal: string | null;
-  results: Array<{
-    subnet: string;
-    key: string;
-    action: string;
-    ok: boolean;
-    status: string;
-    before: Snapshot;
-    after: Snapshot | null;
-    error: { exitCode: number; message: string } | null;
-  }>;
-}
-
-interface JournalLine {
-  type: string;
-  id: string;
-  key?: string;
-  before?: Snapshot;
-}
-
 let etcd: EtcdServer;
-let workDir: string;
-let home: string;
+let sandbox: JournalSandbox;
 
-function attrs(ip: string, mac: string): string {
-  return (
-    `{"PublicIP":"${ip}","PublicIPv6":null,"BackendType":"vxlan",` +
-    `"BackendData":{"VNI":1,"VtepMAC":"${mac}"}}`
-  );
-}
-
-function prefixFor(name: string): string {
-  return `/t-unreserve-${name}${CASE_PREFIX}`;
-}
-
-function subnetKey(prefix: string, name: string): string {
-  return `${prefix}/subnets/${name}`;
-}
-
-function journalFor(name: string): string {
-  return path.join(workDir, `${name}.jsonl`);
-}
-
-interface RunOptions {
-  journal?: string;
-  /** Give the journal through FLANCTL_JOURNAL instead of --journal. */
-  journalFromEnv?: boolean;
-}
-
-function flanctl(
-  command: string,
+function unreserve(
   prefix: string,
   args: string[],
-  options: RunOptions = {},
+  options: JournaledRunOptions = {},
 ): Promise<CliResult> {
-  const journal = options.journal ?? journalFor('default');
-  const journalArgs = options.journalFromEnv ? [] : ['--journal', journal];
-  return runCli(
-    [command, ...args, '--endpoints', etcd.endpoint, '--prefix', prefix, ...journalArgs],
-    {
-      // A changing command must never fall back to the home directory's journal.
-      env: {
-        HOME: home,
-        XDG_STATE_HOME: undefined,
-        FLANCTL_JOURNAL: options.journalFromEnv ? journal : undefined,
-      },
-    },
-  );
+  return sandbox.run(etcd.endpoint, 'unreserve', prefix, args, options);
 }
 
-function unreserve(prefix: string, args: string[], options: RunOptions = {}) {
-  return flanctl('unreserve', prefix, args, options);
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').filter((line) => line.trim() !== '');
-}
-
-function errorLines(result: CliResult): string[] {
-  return lines(result.stderr).filter((line) => line.startsWith('flanctl: error:'));
-}
-
-function describeRun(result: CliResult): string {
-  return `exit ${result.code}; stdout: ${result.stdout}; stderr: ${result.stderr}`;
-}
-
-function readJournal(file: string): JournalLine[] {
-  if (!fs.existsSync(file)) return [];
-  return lines(fs.readFileSync(file, 'utf8')).map((line) => JSON.parse(line) as JournalLine);
-}
-
-async function mustRead(key: string): Promise<KeyState> {
-  const state = await readKey(etcd.endpoint, key);
-  assert.ok(state, `${key} does not exist`);
-  return state;
-}
-
-function assertSameBytes(actual: Buffer, expected: string, what: string): void {
-  assert.ok(
-    actual.equals(Buffer.from(expected, 'utf8')),
-    `${what}: value ${JSON.stringify(actual.toString('utf8'))} is not byte-identical to ` +
-      JSON.stringify(expected),
-  );
+function mustRead(key: string): Promise<KeyState> {
+  return existingKey(etcd.endpoint, key);
 }
 
 /** The key has a live etcd lease granted for `ttl` seconds, with the key attached. */
@@ -155,47 +59,31 @@ async function assertLeasedFor(state: KeyState, ttl: number): Promise<string> {
   return state.leaseHex;
 }
 
-async function assertNothingWritten(work: () => Promise<void>): Promise<void> {
-  const revisionBefore = await storeRevision(etcd.endpoint);
-  const leasesBefore = await leaseIds(etcd.endpoint);
-  await work();
-  assert.equal(await storeRevision(etcd.endpoint), revisionBefore, 'something was written');
-  assert.deepEqual(
-    [...(await leaseIds(etcd.endpoint))].sort(),
-    [...leasesBefore].sort(),
-    'the set of etcd leases changed',
-  );
-}
-
-async function seedPrefix(prefix: string, specs: PutSpec[]): Promise<Map<string, string>> {
-  return putKeys(etcd.endpoint, [{ key: `${prefix}/config`, value: CONFIG }, ...specs]);
+// Unreserve grants its lease before the write, and a grant moves no revision: check both.
+function assertNothingWrittenOrGranted(work: () => Promise<void>): Promise<void> {
+  return assertNothingWritten(etcd.endpoint, work, { sameLeases: true });
 }
 
 before(async () => {
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flanctl-unreserve-test-'));
-  home = path.join(workDir, 'home');
-  fs.mkdirSync(home);
+  sandbox = new JournalSandbox('unreserve');
   etcd = await startEtcd();
 });
 
 after(async () => {
   await etcd?.stop();
-  const defaultJournalDir = path.join(home, '.local', 'state', 'flanctl');
-  const touched = fs.existsSync(defaultJournalDir);
-  fs.rmSync(workDir, { recursive: true, force: true });
-  assert.equal(touched, false, `${defaultJournalDir} was created`);
+  sandbox?.remove();
 });
 
 describe('flanctl unreserve', () => {
-  const prefix = prefixFor('basic');
-  const reservedValue = attrs('192.0.2.2', '00:00:5e:10:00:02');
-  const leasedValue = attrs('192.0.2.3', '00:00:5e:10:00:03');
+  const prefix = testPrefix('unreserve', 'basic');
+  const reservedValue = vxlanAttrs('192.0.2.2', '00:00:5e:10:00:02');
+  const leasedValue = vxlanAttrs('192.0.2.3', '00:00:5e:10:00:03');
   const reservedKey = subnetKey(prefix, '10.5.2.0-24');
   const leasedKey = subnetKey(prefix, '10.5.3.0-24');
   let grantedByUnreserve: string | undefined;
 
   before(async () => {
-    await seedPrefix(prefix, [
+    await seedNetwork(etcd.endpoint, prefix, [
       { key: reservedKey, value: reservedValue },
       { key: leasedKey, value: leasedValue, lease: 'l' },
     ]);
@@ -203,7 +91,7 @@ describe('flanctl unreserve', () => {
 
   test('--ttl 1s is a usage error (exit 2) and nothing is written', async () => {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWrittenOrGranted(async () => {
       result = await unreserve(prefix, ['10.5.2.0/24', '--ttl', '1s']);
     });
 
@@ -216,9 +104,9 @@ describe('flanctl unreserve', () => {
   });
 
   test('--dry-run prints the plan, grants no lease and writes nothing', async () => {
-    const journal = journalFor('dry-run');
+    const journal = sandbox.journal('dry-run');
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWrittenOrGranted(async () => {
       result = await unreserve(prefix, ['10.5.2.0/24', '--dry-run'], { journal });
     });
 
@@ -230,7 +118,7 @@ describe('flanctl unreserve', () => {
   });
 
   test('a reservation gets a fresh 24h etcd lease, same value bytes', async () => {
-    const journal = journalFor('basic');
+    const journal = sandbox.journal('basic');
     const stored = await mustRead(reservedKey);
 
     const result = await unreserve(prefix, ['10.5.2.0/24', '--json'], { journal });
@@ -264,7 +152,7 @@ describe('flanctl unreserve', () => {
   test('a key that has a lease exits 0, says so, and is left alone', async () => {
     const stored = await mustRead(leasedKey);
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWrittenOrGranted(async () => {
       result = await unreserve(prefix, ['10.5.3.0/24']);
     });
 
@@ -278,7 +166,7 @@ describe('flanctl unreserve', () => {
   test('reserve again round-trips to the original value and revokes the lease', async () => {
     assert.ok(grantedByUnreserve, 'the unreserve test did not run');
 
-    const result = await flanctl('reserve', prefix, ['10.5.2.0/24']);
+    const result = await sandbox.run(etcd.endpoint, 'reserve', prefix, ['10.5.2.0/24']);
 
     assert.equal(result.code, 0, describeRun(result));
     const now = await mustRead(reservedKey);
@@ -297,10 +185,10 @@ describe('flanctl unreserve', () => {
   });
 
   test('FLANCTL_JOURNAL names the journal when --journal is not given', async () => {
-    const envPrefix = prefixFor('env-journal');
-    const journal = journalFor('from-env');
-    await seedPrefix(envPrefix, [
-      { key: subnetKey(envPrefix, '10.5.4.0-24'), value: attrs('192.0.2.4', 'd') },
+    const envPrefix = testPrefix('unreserve', 'env-journal');
+    const journal = sandbox.journal('from-env');
+    await seedNetwork(etcd.endpoint, envPrefix, [
+      { key: subnetKey(envPrefix, '10.5.4.0-24'), value: vxlanAttrs('192.0.2.4', 'd') },
     ]);
 
     const result = await unreserve(envPrefix, ['10.5.4.0/24'], { journal, journalFromEnv: true });
@@ -315,7 +203,7 @@ describe('flanctl unreserve', () => {
 
   test('a subnet with no key exits 4 naming it and the prefix', async () => {
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWrittenOrGranted(async () => {
       result = await unreserve(prefix, ['10.5.77.0/24']);
     });
 
@@ -332,7 +220,7 @@ describe('flanctl unreserve', () => {
     await putKeys(etcd.endpoint, [{ key: junkKey, value: junkKey }]);
 
     let result: CliResult | undefined;
-    await assertNothingWritten(async () => {
+    await assertNothingWrittenOrGranted(async () => {
       result = await unreserve(prefix, ['10.5.5.0/24']);
     });
 
@@ -347,11 +235,11 @@ describe('two unreserve processes racing on one key', () => {
   test('each exits 0 or 5; one lease on the key; the loser revoked its lease', async (t) => {
     const outcomes: string[] = [];
     for (let round = 1; round <= 6; round++) {
-      const prefix = prefixFor(`race-${round}`);
-      const journal = journalFor(`race-${round}`);
+      const prefix = testPrefix('unreserve', `race-${round}`);
+      const journal = sandbox.journal(`race-${round}`);
       const key = subnetKey(prefix, '10.5.2.0-24');
-      const value = attrs('192.0.2.2', '00:00:5e:10:00:02');
-      await seedPrefix(prefix, [{ key, value }]);
+      const value = vxlanAttrs('192.0.2.2', '00:00:5e:10:00:02');
+      await seedNetwork(etcd.endpoint, prefix, [{ key, value }]);
       const leasesBefore = await leaseIds(etcd.endpoint);
 
       const results = await Promise.all([
@@ -379,11 +267,7 @@ describe('two unreserve processes racing on one key', () => {
       );
     }
 
-    const counts = new Map<string, number>();
-    for (const outcome of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-    t.diagnostic(
-      `two unreserves: ${[...counts].map(([outcome, n]) => `${n}x ${outcome}`).join(', ')}`,
-    );
+    t.diagnostic(`two unreserves: ${summariseOutcomes(outcomes)}`);
   });
 });
 
@@ -393,11 +277,11 @@ describe('unreserve while another writer re-puts the reservation', () => {
   test('leases granted for failed writes are revoked; exit 0 or 5', async (t) => {
     const outcomes: string[] = [];
     for (let round = 1; round <= 8; round++) {
-      const prefix = prefixFor(`rewrite-${round}`);
-      const journal = journalFor(`rewrite-${round}`);
+      const prefix = testPrefix('unreserve', `rewrite-${round}`);
+      const journal = sandbox.journal(`rewrite-${round}`);
       const key = subnetKey(prefix, '10.5.2.0-24');
-      const value = attrs('192.0.2.2', '00:00:5e:10:00:02');
-      await seedPrefix(prefix, [{ key, value }]);
+      const value = vxlanAttrs('192.0.2.2', '00:00:5e:10:00:02');
+      await seedNetwork(etcd.endpoint, prefix, [{ key, value }]);
       const leasesBefore = await leaseIds(etcd.endpoint);
 
       let stopped = false;
@@ -442,7 +326,7 @@ describe('unreserve while another writer re-puts the reservation', () => {
         assert.equal(applied, 0, `round ${round}`);
         assert.equal(now.leaseHex, null);
         assert.deepEqual(survivors, [], `round ${round}: leases granted for failed writes`);
-        const stderr = lines(result.stderr);
+        const stderr = nonBlankLines(result.stderr);
         assert.equal(stderr.length, 1, result.stderr);
         assert.ok(stderr[0].includes(key), stderr[0]);
       }
@@ -453,10 +337,6 @@ describe('unreserve while another writer re-puts the reservation', () => {
       t.diagnostic(`round ${round}: ${outcome}; ${puts} re-puts during the run`);
     }
 
-    const counts = new Map<string, number>();
-    for (const outcome of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-    t.diagnostic(
-      `re-put loop: ${[...counts].map(([outcome, n]) => `${n}x ${outcome}`).join(', ')}`,
-    );
+    t.diagnostic(`re-put loop: ${summariseOutcomes(outcomes)}`);
   });
 });

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 import type { Etcd3 } from 'etcd3';
 
-import { hexLeaseIdToDecimal, withRawClient } from './seed.js';
+import { CONFIG_10_5, hexLeaseIdToDecimal, withRawClient } from './seed.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -26,6 +26,7 @@ export interface LeaseState {
   /** Remaining seconds; etcd answers -1 for a lease that does not exist. */
   ttl: number;
   grantedTtl: number;
+  /** The keys attached, in key order, so that several compare the same however etcd lists them. */
   keys: string[];
 }
 
@@ -82,6 +83,10 @@ export async function existingKey(endpoint: string, key: string): Promise<KeySta
   return state;
 }
 
+export async function assertKeyGone(endpoint: string, key: string): Promise<void> {
+  assert.equal(await readKey(endpoint, key), undefined, `${key} still exists`);
+}
+
 /** Every key starting with `prefix`, in key order. */
 export async function keysUnder(endpoint: string, prefix: string): Promise<KeyState[]> {
   return withRawClient(endpoint, async (client) => {
@@ -110,9 +115,38 @@ export async function leaseState(endpoint: string, leaseHex: string): Promise<Le
     return {
       ttl: Number(response.TTL),
       grantedTtl: Number(response.grantedTTL),
-      keys: (response.keys ?? []).map((key) => Buffer.from(key).toString('utf8')),
+      keys: (response.keys ?? []).map((key) => Buffer.from(key).toString('utf8')).sort(),
     };
   });
+}
+
+export async function assertLeaseRevoked(
+  endpoint: string,
+  leaseHex: string,
+  what: string,
+): Promise<void> {
+  const state = await leaseState(endpoint, leaseHex);
+  assert.equal(state.ttl, -1, `${what}: lease ${leaseHex} still exists with TTL ${state.ttl}`);
+}
+
+/** assertLeaseRevoked, and etcd does not list the lease among its leases either. */
+export async function assertLeaseGone(
+  endpoint: string,
+  leaseHex: string,
+  what = 'the lease',
+): Promise<void> {
+  await assertLeaseRevoked(endpoint, leaseHex, what);
+  assert.equal((await leaseIds(endpoint)).has(leaseHex), false, `${leaseHex} is listed`);
+}
+
+export async function assertLeaseAlive(
+  endpoint: string,
+  leaseHex: string,
+  what: string,
+): Promise<LeaseState> {
+  const state = await leaseState(endpoint, leaseHex);
+  assert.ok(state.ttl > 0, `${what}: lease ${leaseHex} is gone (TTL ${state.ttl})`);
+  return state;
 }
 
 /** Every lease this etcd knows, in hex. */
@@ -168,6 +202,20 @@ export async function putKey(
   return withRawClient(endpoint, (client) => putWith(client, key, value, leaseHex));
 }
 
+/** flanneld's renewal: a fresh lease and the same key put again with it; the old lease stays. */
+export async function renewLikeFlanneld(
+  endpoint: string,
+  key: string,
+  value: string | Buffer,
+  ttlSeconds: number,
+): Promise<string> {
+  return withRawClient(endpoint, async (client) => {
+    const leaseHex = await grantLeaseWith(client, ttlSeconds);
+    await putWith(client, key, value, leaseHex);
+    return leaseHex;
+  });
+}
+
 export interface PutSpec {
   key: string;
   value: string;
@@ -192,6 +240,37 @@ export async function putKeys(endpoint: string, specs: PutSpec[]): Promise<Map<s
 
     return leases;
   });
+}
+
+/** The network config (10.5.0.0/16, vxlan) under `prefix` and then the keys of `specs`. */
+export async function seedNetwork(
+  endpoint: string,
+  prefix: string,
+  specs: PutSpec[],
+): Promise<Map<string, string>> {
+  return putKeys(endpoint, [{ key: `${prefix}/config`, value: CONFIG_10_5 }, ...specs]);
+}
+
+/**
+ * Runs `work` and checks that it wrote nothing: the store revision stays where it was and, with
+ * sameLeases, so does the set of etcd leases (granting a lease moves no revision).
+ */
+export async function assertNothingWritten(
+  endpoint: string,
+  work: () => Promise<void>,
+  options: { sameLeases?: boolean } = {},
+): Promise<void> {
+  const revisionBefore = await storeRevision(endpoint);
+  const leasesBefore = options.sameLeases ? await leaseIds(endpoint) : undefined;
+  await work();
+  assert.equal(await storeRevision(endpoint), revisionBefore, 'something was written');
+  if (leasesBefore !== undefined) {
+    assert.deepEqual(
+      [...(await leaseIds(endpoint))].sort(),
+      [...leasesBefore].sort(),
+      'the set of etcd leases changed',
+    );
+  }
 }
 
 const ETCDCTL_TIMEOUT_MS = 10_000;
