@@ -8,30 +8,28 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { type CliResult, runCli } from '../helpers/cli.js';
+import {
+  EXIT_NOT_FOUND,
+  EXIT_OK,
+  EXIT_PROBLEMS,
+  EXIT_USAGE,
+  assertExitCode,
+  assertOneLineFlanctlError,
+  describeRun,
+} from '../helpers/cli-output.js';
 import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
-import { type SeedEntry, seedState } from '../helpers/seed.js';
+import { type SeedEntry, CONFIG_10_5, seedState, testPrefix } from '../helpers/seed.js';
 
-// flanctl's documented exit codes (README "Exit codes").
-const EXIT_OK = 0;
-const EXIT_USAGE = 2;
-const EXIT_PROBLEMS = 3;
-const EXIT_NOT_FOUND = 4;
-
-const VXLAN_10_5 = '{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan"}}';
 const DUAL_10_5 =
   '{"Network":"10.5.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/48","Backend":{"Type":"vxlan"}}';
 const PUBLIC_IP = '192.0.2.34';
 
-/** The file flanneld writes for 10.5.34.0/24 under VXLAN_10_5 on a 1500-byte interface. */
+/** The file flanneld writes for 10.5.34.0/24 under CONFIG_10_5 on a 1500-byte interface. */
 const RENDERED_10_5_34 =
   'FLANNEL_NETWORK=10.5.0.0/16\n' +
   'FLANNEL_SUBNET=10.5.34.1/24\n' +
   'FLANNEL_MTU=1450\n' +
   'FLANNEL_IPMASQ=false\n';
-
-function prefixFor(group: string): string {
-  return `/t-envrender-${group}/coreos.com/network`;
-}
 
 function leaseValue(publicIP: string, publicIPv6: string | null = null): string {
   return JSON.stringify({
@@ -42,26 +40,6 @@ function leaseValue(publicIP: string, publicIPv6: string | null = null): string 
   });
 }
 
-function describeRun(result: CliResult): string {
-  return `exit ${result.code}; stdout: ${result.stdout}; stderr: ${result.stderr}`;
-}
-
-function assertExit(result: CliResult, code: number): void {
-  assert.equal(result.code, code, `expected exit ${code}: ${describeRun(result)}`);
-}
-
-/** Exit code, nothing on stdout, one `flanctl: error:` line naming each of `named`. */
-function assertOneLineError(result: CliResult, code: number, ...named: string[]): void {
-  assertExit(result, code);
-  assert.equal(result.stdout, '', 'an error wrote to stdout');
-  const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
-  assert.equal(lines.length, 1, `one stderr line expected: ${JSON.stringify(result.stderr)}`);
-  assert.ok(lines[0].startsWith('flanctl: error: '), lines[0]);
-  for (const text of named) {
-    assert.ok(lines[0].includes(text), `stderr does not name ${text}: ${lines[0]}`);
-  }
-}
-
 function reportLines(result: CliResult, label: 'ERROR' | 'WARN'): string[] {
   return `${result.stdout}\n${result.stderr}`
     .split('\n')
@@ -70,7 +48,7 @@ function reportLines(result: CliResult, label: 'ERROR' | 'WARN'): string[] {
 
 /** Exit 0 and not one ERROR or WARN line. */
 function assertClean(result: CliResult): void {
-  assertExit(result, EXIT_OK);
+  assertExitCode(result, EXIT_OK);
   assert.deepEqual(reportLines(result, 'ERROR'), [], describeRun(result));
   assert.deepEqual(reportLines(result, 'WARN'), [], describeRun(result));
 }
@@ -119,10 +97,10 @@ describe('flanctl env render', () => {
   }
 
   describe('an IPv4 vxlan network', () => {
-    const prefix = prefixFor('v4');
+    const prefix = testPrefix('envrender', 'v4');
 
     before(async () => {
-      await network(prefix, VXLAN_10_5, [
+      await network(prefix, CONFIG_10_5, [
         { key: '10.5.34.0-24', value: leaseValue(PUBLIC_IP), ttl: 3600 },
         { key: '10.5.35.0-24', value: leaseValue('192.0.2.35'), ttl: null },
       ]);
@@ -131,7 +109,7 @@ describe('flanctl env render', () => {
     test('prints the file flanneld writes: network from the config, first address, 1450', async () => {
       const result = await render(prefix, '10.5.34.0/24');
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assert.equal(result.stdout, RENDERED_10_5_34);
       assert.equal(result.stderr, '');
     });
@@ -139,21 +117,21 @@ describe('flanctl env render', () => {
     test('the subnet may be named as its key name too', async () => {
       const result = await render(prefix, '10.5.34.0-24');
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assert.equal(result.stdout, RENDERED_10_5_34);
     });
 
     test('--mtu sets FLANNEL_MTU', async () => {
       const result = await render(prefix, '10.5.34.0/24', '--mtu', '1400');
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assert.equal(result.stdout, RENDERED_10_5_34.replace('FLANNEL_MTU=1450', 'FLANNEL_MTU=1400'));
     });
 
     test('--ipmasq writes FLANNEL_IPMASQ=true; without it, false', async () => {
       const withMasq = await render(prefix, '10.5.34.0/24', '--ipmasq');
 
-      assertExit(withMasq, EXIT_OK);
+      assertExitCode(withMasq, EXIT_OK);
       assert.equal(
         withMasq.stdout,
         RENDERED_10_5_34.replace('FLANNEL_IPMASQ=false', 'FLANNEL_IPMASQ=true'),
@@ -165,33 +143,33 @@ describe('flanctl env render', () => {
     test('a reservation renders like a lease', async () => {
       const result = await render(prefix, '10.5.35.0/24');
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assert.equal(result.stdout, RENDERED_10_5_34.replace('10.5.34.1/24', '10.5.35.1/24'));
     });
 
     test('--mtu below 68 is a usage error', async () => {
       const result = await render(prefix, '10.5.34.0/24', '--mtu', '67');
 
-      assertExit(result, EXIT_USAGE);
+      assertExitCode(result, EXIT_USAGE);
       assert.equal(result.stdout, '');
     });
 
     test('a subnet without a key: exit 4 naming it', async () => {
       const result = await render(prefix, '10.5.99.0/24');
 
-      assertOneLineError(result, EXIT_NOT_FOUND, '10.5.99.0');
+      assertOneLineFlanctlError(result, EXIT_NOT_FOUND, '10.5.99.0');
     });
 
     test('a subnet that is not a subnet: exit 2', async () => {
       const result = await render(prefix, '10.5.999.0/24');
 
-      assertExit(result, EXIT_USAGE);
+      assertExitCode(result, EXIT_USAGE);
       assert.equal(result.stdout, '');
     });
   });
 
   describe('a dual-stack network', () => {
-    const prefix = prefixFor('dual');
+    const prefix = testPrefix('envrender', 'dual');
 
     before(async () => {
       await network(prefix, DUAL_10_5, [
@@ -206,7 +184,7 @@ describe('flanctl env render', () => {
     test('both families, as flanneld writes them', async () => {
       const result = await render(prefix, '10.5.34.0/24');
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assert.equal(
         result.stdout,
         'FLANNEL_NETWORK=10.5.0.0/16\n' +
@@ -221,7 +199,7 @@ describe('flanctl env render', () => {
     test('render -> validate is clean, alone and with --etcd', async () => {
       const file = path.join(freshDir('dual-round-trip'), 'subnet.env');
       const rendered = await render(prefix, '10.5.34.0/24', '--output-file', file);
-      assertExit(rendered, EXIT_OK);
+      assertExitCode(rendered, EXIT_OK);
 
       assertClean(await validate(file));
       assertClean(await validate(file, '--etcd', ...connection(prefix)));
@@ -230,9 +208,9 @@ describe('flanctl env render', () => {
   });
 
   describe('configs render cannot use', () => {
-    const missingPrefix = prefixFor('no-config');
-    const brokenPrefix = prefixFor('broken-config');
-    const gcePrefix = prefixFor('gce');
+    const missingPrefix = testPrefix('envrender', 'no-config');
+    const brokenPrefix = testPrefix('envrender', 'broken-config');
+    const gcePrefix = testPrefix('envrender', 'gce');
 
     before(async () => {
       const lease = { key: '10.5.34.0-24', value: leaseValue(PUBLIC_IP), ttl: 3600 };
@@ -249,34 +227,34 @@ describe('flanctl env render', () => {
       // README, exit codes: "4 | not found (no such lease, no network config)".
       const result = await render(missingPrefix, '10.5.34.0/24');
 
-      assertOneLineError(result, EXIT_NOT_FOUND, `${missingPrefix}/config`);
+      assertOneLineFlanctlError(result, EXIT_NOT_FOUND, `${missingPrefix}/config`);
     });
 
     test('a config with problems: exit 3, naming the key', async () => {
       const result = await render(brokenPrefix, '10.5.34.0/24');
 
-      assertOneLineError(result, EXIT_PROBLEMS, `${brokenPrefix}/config`);
+      assertOneLineFlanctlError(result, EXIT_PROBLEMS, `${brokenPrefix}/config`);
     });
 
     test('a backend whose MTU is unknown, without --mtu: exit 2 naming it and --mtu', async () => {
       const result = await render(gcePrefix, '10.5.34.0/24');
 
-      assertOneLineError(result, EXIT_USAGE, 'gce', '--mtu');
+      assertOneLineFlanctlError(result, EXIT_USAGE, 'gce', '--mtu');
     });
 
     test('the same backend with --mtu renders', async () => {
       const result = await render(gcePrefix, '10.5.34.0/24', '--mtu', '1460');
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assert.equal(result.stdout, RENDERED_10_5_34.replace('FLANNEL_MTU=1450', 'FLANNEL_MTU=1460'));
     });
   });
 
   describe('--output-file', () => {
-    const prefix = prefixFor('output');
+    const prefix = testPrefix('envrender', 'output');
 
     before(async () => {
-      await network(prefix, VXLAN_10_5, [
+      await network(prefix, CONFIG_10_5, [
         { key: '10.5.34.0-24', value: leaseValue(PUBLIC_IP), ttl: 3600 },
       ]);
     });
@@ -286,7 +264,7 @@ describe('flanctl env render', () => {
       const file = path.join(dir, 'subnet.env');
       const result = await render(prefix, '10.5.34.0/24', '--output-file', file);
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assert.equal(result.stdout, '');
       assert.equal(fs.readFileSync(file, 'utf8'), RENDERED_10_5_34);
       assert.deepEqual(fs.readdirSync(dir), ['subnet.env']);
@@ -298,7 +276,7 @@ describe('flanctl env render', () => {
       fs.writeFileSync(file, 'FLANNEL_MTU=1234\n');
       const result = await render(prefix, '10.5.34.0/24', '--output-file', file);
 
-      assertOneLineError(result, EXIT_PROBLEMS, file);
+      assertOneLineFlanctlError(result, EXIT_PROBLEMS, file);
       assert.match(result.stderr, /--force/);
       assert.equal(fs.readFileSync(file, 'utf8'), 'FLANNEL_MTU=1234\n');
       assert.deepEqual(fs.readdirSync(dir), ['subnet.env']);
@@ -311,7 +289,7 @@ describe('flanctl env render', () => {
       const inodeBefore = fs.statSync(file).ino;
       const result = await render(prefix, '10.5.34.0/24', '--output-file', file, '--force');
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assert.equal(result.stdout, '');
       assert.equal(fs.readFileSync(file, 'utf8'), RENDERED_10_5_34);
       assert.notEqual(fs.statSync(file).ino, inodeBefore, 'the file was rewritten in place');
@@ -323,16 +301,16 @@ describe('flanctl env render', () => {
       const file = path.join(dir, 'subnet.env');
       const result = await render(prefix, '10.5.99.0/24', '--output-file', file);
 
-      assertExit(result, EXIT_NOT_FOUND);
+      assertExitCode(result, EXIT_NOT_FOUND);
       assert.deepEqual(fs.readdirSync(dir), []);
     });
   });
 
   describe('render -> validate', () => {
-    const prefix = prefixFor('round-trip');
+    const prefix = testPrefix('envrender', 'round-trip');
 
     before(async () => {
-      await network(prefix, VXLAN_10_5, [
+      await network(prefix, CONFIG_10_5, [
         { key: '10.5.34.0-24', value: leaseValue(PUBLIC_IP), ttl: 3600 },
         { key: '10.5.36.0-24', value: leaseValue('192.0.2.36'), ttl: 3600 },
       ]);
@@ -343,7 +321,7 @@ describe('flanctl env render', () => {
       test(`${label}: validates clean, alone, with --etcd and with the host's --public-ip`, async () => {
         const file = path.join(freshDir(`round-trip-${label.replace(/\W+/g, '-')}`), 'subnet.env');
         const rendered = await render(prefix, '10.5.34.0/24', '--output-file', file, ...extra);
-        assertExit(rendered, EXIT_OK);
+        assertExitCode(rendered, EXIT_OK);
 
         assertClean(await validate(file));
         assertClean(await validate(file, '--strict'));
@@ -364,7 +342,7 @@ describe('flanctl env render', () => {
 
     test('printed to stdout and validated from stdin: clean', async () => {
       const rendered = await render(prefix, '10.5.34.0/24');
-      assertExit(rendered, EXIT_OK);
+      assertExitCode(rendered, EXIT_OK);
 
       const result = await runCli(
         ['env', 'validate', '-', '--etcd', ...connection(prefix), '--public-ip', PUBLIC_IP],

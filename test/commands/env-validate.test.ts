@@ -8,16 +8,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { type CliResult, type RunCliOptions, repoRoot, runCli } from '../helpers/cli.js';
-import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
-import { type SeedEntry, loadCaseState, seedState } from '../helpers/seed.js';
+import { type CliResult, type RunCliOptions, runCli } from '../helpers/cli.js';
+import {
+  EXIT_OK,
+  EXIT_PROBLEMS,
+  EXIT_USAGE,
+  assertExitCode,
+  describeRun,
+  parseJsonDocument,
+} from '../helpers/cli-output.js';
+import { etcdForSuite } from '../helpers/etcd-server.js';
+import {
+  type SeedEntry,
+  CONFIG_10_5,
+  caseStatePath,
+  loadCaseState,
+  seedCaseAt,
+  seedState,
+  testPrefix,
+  vxlanAttrs,
+} from '../helpers/seed.js';
 
-// flanctl's documented exit codes (README "Exit codes").
-const EXIT_OK = 0;
-const EXIT_USAGE = 2;
-const EXIT_PROBLEMS = 3;
-
-const CASE_PREFIX = '/coreos.com/network';
 const DEFAULT_PATHS = ['/run/flannel/subnet.env', '/var/run/flannel/subnet.env'];
 
 interface Finding {
@@ -36,11 +47,6 @@ interface ValidateDocument {
   values: Record<string, string>;
 }
 
-/** A prefix of this file's own for one group of tests. */
-function prefixFor(group: string): string {
-  return `/t-envval-${group}${CASE_PREFIX}`;
-}
-
 let workDir = '';
 
 before(() => {
@@ -53,7 +59,7 @@ after(() => {
 
 /** A byte-exact copy of a case file in this run's temp dir; returns its absolute path. */
 function caseFile(caseId: string, name: string): string {
-  const source = path.join(repoRoot(), 'test', 'fixtures', 'cases', caseId, name);
+  const source = caseStatePath(caseId, name);
   const target = path.join(workDir, caseId, name);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(source, target);
@@ -61,7 +67,7 @@ function caseFile(caseId: string, name: string): string {
 }
 
 function caseText(caseId: string, name: string): string {
-  return fs.readFileSync(path.join(repoRoot(), 'test', 'fixtures', 'cases', caseId, name), 'utf8');
+  return fs.readFileSync(caseStatePath(caseId, name), 'utf8');
 }
 
 /** A file of this test's own in the temp dir. */
@@ -74,14 +80,6 @@ function envFile(name: string, text: string): string {
 
 function validate(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
   return runCli(['env', 'validate', ...args], options);
-}
-
-function describeRun(result: CliResult): string {
-  return `exit ${result.code}; stdout: ${result.stdout}; stderr: ${result.stderr}`;
-}
-
-function assertExit(result: CliResult, code: number): void {
-  assert.equal(result.code, code, `expected exit ${code}: ${describeRun(result)}`);
 }
 
 /** The text report's finding lines of one severity (`ERROR`, `WARN`, `INFO`). */
@@ -111,13 +109,7 @@ function reportLine(result: CliResult, label: 'ERROR' | 'WARN' | 'INFO', ...patt
 const FINDING_FIELDS = ['key', 'line', 'message', 'reader', 'severity', 'value'];
 
 function parseDocument(result: CliResult): ValidateDocument {
-  let document: unknown;
-  try {
-    document = JSON.parse(result.stdout);
-  } catch (error) {
-    assert.fail(`stdout is not one JSON document (${(error as Error).message}): ${result.stdout}`);
-  }
-
+  const document = parseJsonDocument(result.stdout);
   assert.ok(typeof document === 'object' && document !== null && !Array.isArray(document));
   assert.deepEqual(Object.keys(document).sort(), ['findings', 'ok', 'path', 'values']);
   const shaped = document as ValidateDocument;
@@ -170,7 +162,7 @@ describe('flanctl env validate: missing and empty files (C23)', () => {
     const missing = path.join(workDir, 'C23', 'run', 'flannel', 'subnet.env');
     const result = await validate([missing]);
 
-    assertExit(result, EXIT_USAGE);
+    assertExitCode(result, EXIT_USAGE);
     assert.equal(result.stdout, '');
     const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
     assert.equal(lines.length, 1, `one stderr line expected: ${result.stderr}`);
@@ -185,7 +177,7 @@ describe('flanctl env validate: missing and empty files (C23)', () => {
     const missing = path.join(workDir, 'C23', 'nowhere.env');
     const result = await validate([missing, '--json']);
 
-    assertExit(result, EXIT_USAGE);
+    assertExitCode(result, EXIT_USAGE);
     assert.ok(result.stderr.includes(missing), result.stderr);
     assertNoStack(result);
   });
@@ -202,7 +194,7 @@ describe('flanctl env validate: missing and empty files (C23)', () => {
 
     const result = await validate([]);
 
-    assertExit(result, EXIT_USAGE);
+    assertExitCode(result, EXIT_USAGE);
     assert.equal(result.stdout, '');
     for (const file of DEFAULT_PATHS) {
       assert.ok(result.stderr.includes(file), `${file} is not named: ${result.stderr}`);
@@ -215,7 +207,7 @@ describe('flanctl env validate: missing and empty files (C23)', () => {
     const file = caseFile('C23', 'empty.env');
     const result = await validate([file]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     const line = reportLine(result, 'ERROR', /missing/);
     assert.ok(line.includes(file), `the path is not named: ${line}`);
     for (const key of ['FLANNEL_NETWORK', 'FLANNEL_SUBNET', 'FLANNEL_MTU', 'FLANNEL_IPMASQ']) {
@@ -229,7 +221,7 @@ describe('flanctl env validate: missing and empty files (C23)', () => {
     const file = caseFile('C23', 'empty.env');
     const { result, document } = await validateJson([file]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     assert.equal(document.path, file);
     assert.equal(document.ok, false);
     assert.deepEqual(document.values, {});
@@ -241,14 +233,14 @@ describe('flanctl env validate: missing and empty files (C23)', () => {
     const empty = await validate([caseFile('C23', 'empty.env')]);
 
     assert.notEqual(missing.code, empty.code);
-    assertExit(missing, EXIT_USAGE);
-    assertExit(empty, EXIT_PROBLEMS);
+    assertExitCode(missing, EXIT_USAGE);
+    assertExitCode(empty, EXIT_PROBLEMS);
   });
 
   test('the file in another directory (etc-flannel) is itself valid', async () => {
     const result = await validate([caseFile('C23', 'etc-flannel/subnet.env')]);
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
     assertNoLines(result, 'ERROR');
     assertNoLines(result, 'WARN');
   });
@@ -263,7 +255,7 @@ describe('flanctl env validate: networks and subnets (C24, C25, C29)', () => {
       const file = caseFile('C24', name);
       const result = await validate([file]);
 
-      assertExit(result, EXIT_PROBLEMS);
+      assertExitCode(result, EXIT_PROBLEMS);
       const line = reportLine(result, 'ERROR', /not inside/);
       assert.ok(line.includes(`${file}:2`), `file:line is not named: ${line}`);
       for (const value of [subnet, subnetNetwork, network]) {
@@ -277,7 +269,7 @@ describe('flanctl env validate: networks and subnets (C24, C25, C29)', () => {
     const file = caseFile('C25', 'subnet.env');
     const result = await validate([file]);
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
     assertNoLines(result, 'ERROR');
     assertNoLines(result, 'WARN');
     assert.doesNotMatch(`${result.stdout}${result.stderr}`, /IPV6|IPv6/);
@@ -287,7 +279,7 @@ describe('flanctl env validate: networks and subnets (C24, C25, C29)', () => {
     const file = caseFile('C25', 'subnet-netaddr.env');
     const result = await validate([file]);
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
     assertNoLines(result, 'ERROR');
     assert.deepEqual(
       reportLines(result, 'WARN').filter((line) => /IPV6|IPv6/.test(line)),
@@ -301,14 +293,14 @@ describe('flanctl env validate: networks and subnets (C24, C25, C29)', () => {
   test('C25 subnet-netaddr.env with --strict: an info is not a warning, still exit 0', async () => {
     const result = await validate([caseFile('C25', 'subnet-netaddr.env'), '--strict']);
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
   });
 
   test('C29 subnet-v6only.env: exit 0, no complaint about the absent IPv4 keys', async () => {
     const file = caseFile('C29', 'subnet-v6only.env');
     const result = await validate([file]);
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
     assertNoLines(result, 'ERROR');
     assertNoLines(result, 'WARN');
   });
@@ -317,7 +309,7 @@ describe('flanctl env validate: networks and subnets (C24, C25, C29)', () => {
     const file = caseFile('C29', 'subnet-dual-bad.env');
     const result = await validate([file]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     const line = reportLine(result, 'ERROR', /fc00:1:0:5::1\/64/, /fc00::\/48/);
     assert.ok(line.includes(`${file}:4`), line);
     assert.equal(reportLines(result, 'ERROR').length, 1, describeRun(result));
@@ -327,7 +319,7 @@ describe('flanctl env validate: networks and subnets (C24, C25, C29)', () => {
     const file = caseFile('C29', 'subnet-dual-half.env');
     const result = await validate([file]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     const line = reportLine(result, 'ERROR', /FLANNEL_IPV6_NETWORK/, /FLANNEL_IPV6_SUBNET/);
     assert.ok(line.includes(`${file}:3`), line);
   });
@@ -336,7 +328,7 @@ describe('flanctl env validate: networks and subnets (C24, C25, C29)', () => {
     const file = caseFile('C29', 'subnet-v6-wrongfamily.env');
     const { result, document } = await validateJson([file]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     const error = oneFinding(document, 'error', /IPv4/);
     assert.equal(error.key, 'FLANNEL_IPV6_SUBNET');
     assert.equal(error.value, '10.5.5.1/24');
@@ -356,12 +348,12 @@ describe('flanctl env validate: networks and subnets (C24, C25, C29)', () => {
     );
 
     const longResult = await validate([long]);
-    assertExit(longResult, EXIT_OK);
+    assertExitCode(longResult, EXIT_OK);
     assertNoLines(longResult, 'ERROR');
     assertNoLines(longResult, 'WARN');
 
     const otherResult = await validate([other]);
-    assertExit(otherResult, EXIT_OK);
+    assertExitCode(otherResult, EXIT_OK);
     reportLine(otherResult, 'WARN', /first address/, /fc00::1\/64/);
   });
 });
@@ -371,7 +363,7 @@ describe('flanctl env validate: CRLF and BOM (C26)', () => {
     const file = caseFile('C26', 'subnet-crlf.env');
     const result = await validate([file]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     const line = reportLine(result, 'ERROR', /CRLF/);
     assert.ok(line.includes(file), line);
     assert.match(line, /1-4|1, 2, 3, 4/, 'lines 1-4 are not named');
@@ -384,7 +376,7 @@ describe('flanctl env validate: CRLF and BOM (C26)', () => {
   test("subnet-crlf.env as JSON: the error is the CNI plugin's", async () => {
     const { result, document } = await validateJson([caseFile('C26', 'subnet-crlf.env')]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     const error = oneFinding(document, 'error', /CRLF/);
     assert.equal(error.reader, 'cni');
     assert.equal(document.ok, false);
@@ -394,7 +386,7 @@ describe('flanctl env validate: CRLF and BOM (C26)', () => {
     const file = caseFile('C26', 'subnet-bom.env');
     const result = await validate([file]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     const line = reportLine(result, 'ERROR', /U\+FEFF/);
     assert.ok(line.includes(`${file}:1`), line);
     assert.match(line, /byte-order mark/);
@@ -418,7 +410,7 @@ describe('flanctl env validate: FLANNEL_MTU (C30)', () => {
     const file = caseFile('C30', 'subnet-1500.env');
     const result = await validate([file, '--backend', 'vxlan', '--iface-mtu', '1500']);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     const line = reportLine(result, 'ERROR', /FLANNEL_MTU/);
     assert.ok(line.includes(`${file}:3`), line);
     assert.match(line, /at most 1450/);
@@ -434,7 +426,7 @@ describe('flanctl env validate: FLANNEL_MTU (C30)', () => {
       '9001',
     ]);
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
     assertNoLines(result, 'ERROR');
     assertNoLines(result, 'WARN');
   });
@@ -442,7 +434,7 @@ describe('flanctl env validate: FLANNEL_MTU (C30)', () => {
   test('1500 without backend information: exit 0, syntax only', async () => {
     const result = await validate([caseFile('C30', 'subnet-1500.env')]);
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
     assertNoLines(result, 'ERROR');
     assertNoLines(result, 'WARN');
   });
@@ -455,7 +447,7 @@ describe('flanctl env validate: FLANNEL_MTU (C30)', () => {
       const file = caseFile('C30', name);
       const result = await validate([file]);
 
-      assertExit(result, EXIT_PROBLEMS);
+      assertExitCode(result, EXIT_PROBLEMS);
       const line = reportLine(result, 'ERROR', /FLANNEL_MTU/);
       assert.ok(line.includes(`${file}:3`), line);
       assert.ok(line.includes(value), line);
@@ -466,7 +458,7 @@ describe('flanctl env validate: FLANNEL_MTU (C30)', () => {
   test('1500 with --backend vxlan and no --iface-mtu: a warning (1500 assumed), exit 0', async () => {
     const result = await validate([caseFile('C30', 'subnet-1500.env'), '--backend', 'vxlan']);
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
     assertNoLines(result, 'ERROR');
     const line = reportLine(result, 'WARN', /FLANNEL_MTU/);
     assert.match(line, /at most 1450/);
@@ -480,7 +472,7 @@ describe('flanctl env validate: FLANNEL_MTU (C30)', () => {
       '--strict',
     ]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     assert.equal(document.ok, false);
     oneFinding(document, 'error', /at most 1450/);
   });
@@ -488,7 +480,7 @@ describe('flanctl env validate: FLANNEL_MTU (C30)', () => {
   test('--strict with a clean file stays exit 0', async () => {
     const result = await validate([caseFile('C25', 'subnet.env'), '--strict']);
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
   });
 });
 
@@ -496,7 +488,7 @@ describe('flanctl env validate: stdin and --json', () => {
   test('- reads the file from stdin', async () => {
     const result = await validate(['-'], { stdin: caseText('C25', 'subnet.env') });
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
     assertNoLines(result, 'ERROR');
     assertNoLines(result, 'WARN');
   });
@@ -506,18 +498,18 @@ describe('flanctl env validate: stdin and --json', () => {
       stdin: caseText('C24', 'subnet.env'),
     });
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     assert.equal(document.path, '-');
     oneFinding(document, 'error', /not inside/);
   });
 
   test('- keeps CRLF and BOM bytes from stdin', async () => {
     const crlf = await validate(['-'], { stdin: caseText('C26', 'subnet-crlf.env') });
-    assertExit(crlf, EXIT_PROBLEMS);
+    assertExitCode(crlf, EXIT_PROBLEMS);
     reportLine(crlf, 'ERROR', /CRLF/);
 
     const bom = await validate(['-'], { stdin: caseText('C26', 'subnet-bom.env') });
-    assertExit(bom, EXIT_PROBLEMS);
+    assertExitCode(bom, EXIT_PROBLEMS);
     reportLine(bom, 'ERROR', /U\+FEFF/);
   });
 
@@ -525,7 +517,7 @@ describe('flanctl env validate: stdin and --json', () => {
     const file = caseFile('C25', 'subnet.env');
     const { result, document } = await validateJson([file]);
 
-    assertExit(result, EXIT_OK);
+    assertExitCode(result, EXIT_OK);
     assert.equal(document.path, file);
     assert.equal(document.ok, true);
     assert.deepEqual(findingsOf(document, 'error'), []);
@@ -542,7 +534,7 @@ describe('flanctl env validate: stdin and --json', () => {
     const file = caseFile('C24', 'subnet.env');
     const { result, document } = await validateJson([file]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     assert.equal(document.ok, false);
     const error = oneFinding(document, 'error', /not inside/);
     assert.deepEqual(error, {
@@ -565,7 +557,7 @@ describe('flanctl env validate: stdin and --json', () => {
     );
     const { result, document } = await validateJson([file]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     const quoted = oneFinding(document, 'error', /quoted/);
     assert.equal(quoted.reader, 'cni');
     assert.equal(quoted.value, '"10.5.31.1/24"');
@@ -584,7 +576,7 @@ describe('flanctl env validate: stdin and --json', () => {
     );
     const result = await validate([file]);
 
-    assertExit(result, EXIT_PROBLEMS);
+    assertExitCode(result, EXIT_PROBLEMS);
     const exported = reportLine(result, 'ERROR', /export/);
     assert.ok(exported.includes(`${file}:1`), exported);
     assert.match(exported, /CNI plugin/);
@@ -599,20 +591,8 @@ describe('flanctl env validate: stdin and --json', () => {
 });
 
 describe('flanctl env validate --etcd', () => {
-  let etcd: EtcdServer | undefined;
-
-  before(async () => {
-    etcd = await startEtcd();
-  });
-
-  after(async () => {
-    await etcd?.stop();
-  });
-
-  const endpoint = (): string => {
-    assert.ok(etcd, 'the etcd did not start');
-    return etcd.endpoint;
-  };
+  const etcd = etcdForSuite();
+  const endpoint = (): string => etcd.endpoint;
 
   const withEtcd = (prefix: string, ...extra: string[]): string[] => [
     '--etcd',
@@ -623,15 +603,7 @@ describe('flanctl env validate --etcd', () => {
     ...extra,
   ];
 
-  const leaseValue = (publicIP: string): string =>
-    JSON.stringify({
-      PublicIP: publicIP,
-      PublicIPv6: null,
-      BackendType: 'vxlan',
-      BackendData: { VNI: 1, VtepMAC: '00:00:5e:10:00:99' },
-    });
-
-  const VXLAN_10_5 = '{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan"}}';
+  const leaseValue = (publicIP: string): string => vxlanAttrs(publicIP, '00:00:5e:10:00:99');
 
   function network(prefix: string, config: string | undefined, leases: SeedEntry[] = []) {
     const entries: SeedEntry[] = leases.map((entry) => ({
@@ -643,18 +615,16 @@ describe('flanctl env validate --etcd', () => {
   }
 
   describe('C31: a stale file after the network changed', () => {
-    const prefix = prefixFor('c31');
+    const prefix = testPrefix('envval', 'c31');
 
     before(async () => {
-      await seedState(endpoint(), loadCaseState('C31'), {
-        rewritePrefix: { from: CASE_PREFIX, to: prefix },
-      });
+      await seedCaseAt(endpoint(), prefix, loadCaseState('C31'));
     });
 
     test('without --etcd the file passes', async () => {
       const result = await validate([caseFile('C31', 'subnet.env')]);
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assertNoLines(result, 'ERROR');
     });
 
@@ -662,7 +632,7 @@ describe('flanctl env validate --etcd', () => {
       const file = caseFile('C31', 'subnet.env');
       const result = await validate([file, ...withEtcd(prefix)]);
 
-      assertExit(result, EXIT_PROBLEMS);
+      assertExitCode(result, EXIT_PROBLEMS);
       const line = reportLine(result, 'ERROR', /10\.244\.0\.0\/16/, /10\.83\.0\.0\/16/);
       assert.ok(line.includes(`${file}:1`), line);
       assert.match(line, /FLANNEL_NETWORK/);
@@ -674,7 +644,7 @@ describe('flanctl env validate --etcd', () => {
         ...withEtcd(prefix),
       ]);
 
-      assertExit(result, EXIT_PROBLEMS);
+      assertExitCode(result, EXIT_PROBLEMS);
       const errors = findingsOf(document, 'error');
       assert.equal(errors.length, 1, JSON.stringify(errors));
       assert.equal(errors[0].key, 'FLANNEL_NETWORK');
@@ -689,7 +659,7 @@ describe('flanctl env validate --etcd', () => {
       const file = caseFile('C31', 'subnet.env');
       const result = await validate([file, ...withEtcd(prefix, '--public-ip', '192.0.2.83')]);
 
-      assertExit(result, EXIT_PROBLEMS);
+      assertExitCode(result, EXIT_PROBLEMS);
       const stale = reportLine(result, 'ERROR', /10\.83\.12\.0\/24/, /10\.244\.3\.0\/24/);
       assert.ok(stale.includes('192.0.2.83'), stale);
       assert.match(stale, /bridge address/, 'the old bridge address is not mentioned');
@@ -716,19 +686,17 @@ describe('flanctl env validate --etcd', () => {
   });
 
   describe('C17: an empty keyspace', () => {
-    const prefix = prefixFor('c17');
+    const prefix = testPrefix('envval', 'c17');
 
     before(async () => {
-      await seedState(endpoint(), loadCaseState('C17'), {
-        rewritePrefix: { from: CASE_PREFIX, to: prefix },
-      });
+      await seedCaseAt(endpoint(), prefix, loadCaseState('C17'));
     });
 
     test('exit 3: no network config at <prefix>/config', async () => {
       const file = caseFile('C17', 'subnet.env');
       const result = await validate([file, ...withEtcd(prefix)]);
 
-      assertExit(result, EXIT_PROBLEMS);
+      assertExitCode(result, EXIT_PROBLEMS);
       const line = reportLine(result, 'ERROR', /network config/);
       assert.ok(line.includes(`${prefix}/config`), `the config key is not named: ${line}`);
       assertNoStack(result);
@@ -744,7 +712,7 @@ describe('flanctl env validate --etcd', () => {
   });
 
   describe('who holds the subnet', () => {
-    const prefix = prefixFor('owners');
+    const prefix = testPrefix('envval', 'owners');
     const held = (): string =>
       envFile(
         'owners-held.env',
@@ -753,7 +721,7 @@ describe('flanctl env validate --etcd', () => {
       );
 
     before(async () => {
-      await network(prefix, VXLAN_10_5, [
+      await network(prefix, CONFIG_10_5, [
         { key: '10.5.31.0-24', value: leaseValue('192.0.2.10'), ttl: 3600 },
         { key: '10.5.32.0-24', value: leaseValue('192.0.2.11'), ttl: null },
       ]);
@@ -763,7 +731,7 @@ describe('flanctl env validate --etcd', () => {
       const file = held();
       const { result, document } = await validateJson([file, ...withEtcd(prefix)]);
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       const owner = oneFinding(document, 'info', /192\.0\.2\.10/);
       assert.equal(owner.key, 'FLANNEL_SUBNET');
       assert.equal(owner.line, 2);
@@ -775,7 +743,7 @@ describe('flanctl env validate --etcd', () => {
       const file = held();
       const result = await validate([file, ...withEtcd(prefix, '--public-ip', '192.0.2.99')]);
 
-      assertExit(result, EXIT_PROBLEMS);
+      assertExitCode(result, EXIT_PROBLEMS);
       const line = reportLine(result, 'ERROR', /192\.0\.2\.10/);
       assert.ok(line.includes(`${file}:2`), line);
       assert.match(line, /10\.5\.31\.0\/24/);
@@ -789,7 +757,7 @@ describe('flanctl env validate --etcd', () => {
     test("with the owner's own --public-ip: exit 0, no error or warning", async () => {
       const result = await validate([held(), ...withEtcd(prefix, '--public-ip', '192.0.2.10')]);
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assertNoLines(result, 'ERROR');
       assertNoLines(result, 'WARN');
     });
@@ -802,7 +770,7 @@ describe('flanctl env validate --etcd', () => {
       );
       const { result, document } = await validateJson([file, ...withEtcd(prefix)]);
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       const owner = oneFinding(document, 'info', /192\.0\.2\.11/);
       assert.match(owner.message, /reservation/);
     });
@@ -816,8 +784,8 @@ describe('flanctl env validate --etcd', () => {
   });
 
   describe('would flanneld reuse the subnet: no, and why', () => {
-    const lengthPrefix = prefixFor('reuse-len');
-    const rangePrefix = prefixFor('reuse-range');
+    const lengthPrefix = testPrefix('envval', 'reuse-len');
+    const rangePrefix = testPrefix('envval', 'reuse-range');
     const file = (): string =>
       envFile(
         'reuse.env',
@@ -856,11 +824,11 @@ describe('flanctl env validate --etcd', () => {
   });
 
   describe('the backend from the config for the MTU check', () => {
-    const vxlanPrefix = prefixFor('mtu-vxlan');
-    const udpPrefix = prefixFor('mtu-udp');
+    const vxlanPrefix = testPrefix('envval', 'mtu-vxlan');
+    const udpPrefix = testPrefix('envval', 'mtu-udp');
 
     before(async () => {
-      await network(vxlanPrefix, VXLAN_10_5);
+      await network(vxlanPrefix, CONFIG_10_5);
       await network(udpPrefix, '{"Network":"10.5.0.0/16"}');
     });
 
@@ -868,7 +836,7 @@ describe('flanctl env validate --etcd', () => {
       const file = caseFile('C30', 'subnet-1500.env');
       const result = await validate([file, ...withEtcd(vxlanPrefix)]);
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assertNoLines(result, 'ERROR');
       const line = reportLine(result, 'WARN', /FLANNEL_MTU/);
       assert.ok(line.includes(`${file}:3`), line);
@@ -882,7 +850,7 @@ describe('flanctl env validate --etcd', () => {
         ...withEtcd(vxlanPrefix, '--iface-mtu', '1500'),
       ]);
 
-      assertExit(result, EXIT_PROBLEMS);
+      assertExitCode(result, EXIT_PROBLEMS);
       reportLine(result, 'ERROR', /FLANNEL_MTU/, /at most 1450/);
     });
 
@@ -892,7 +860,7 @@ describe('flanctl env validate --etcd', () => {
         ...withEtcd(vxlanPrefix, '--iface-mtu', '9001'),
       ]);
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       assertNoLines(result, 'ERROR');
       assertNoLines(result, 'WARN');
     });
@@ -900,7 +868,7 @@ describe('flanctl env validate --etcd', () => {
     test('no Backend in the config means udp: 1500 does not fit, 1472 expected', async () => {
       const result = await validate([caseFile('C30', 'subnet-1500.env'), ...withEtcd(udpPrefix)]);
 
-      assertExit(result, EXIT_OK);
+      assertExitCode(result, EXIT_OK);
       const line = reportLine(result, 'WARN', /FLANNEL_MTU/);
       assert.match(line, /udp/);
       assert.match(line, /at most 1472/);
