@@ -18,7 +18,7 @@ import {
   describeRun,
 } from '../helpers/cli-output.js';
 import { type EtcdServer, startEtcd } from '../helpers/etcd-server.js';
-import { type SeedEntry, CONFIG_10_5, seedState, testPrefix } from '../helpers/seed.js';
+import { CONFIG_10_5, seedNetworkAt, testPrefix } from '../helpers/seed.js';
 
 const DUAL_10_5 =
   '{"Network":"10.5.0.0/16","EnableIPv6":true,"IPv6Network":"fc00::/48","Backend":{"Type":"vxlan"}}';
@@ -87,20 +87,11 @@ describe('flanctl env render', () => {
     return dir;
   };
 
-  function network(prefix: string, config: string | undefined, leases: SeedEntry[] = []) {
-    const entries: SeedEntry[] = leases.map((entry) => ({
-      ...entry,
-      key: `${prefix}/subnets/${entry.key}`,
-    }));
-    if (config !== undefined) entries.push({ key: `${prefix}/config`, value: config, ttl: null });
-    return seedState(endpoint(), entries);
-  }
-
   describe('an IPv4 vxlan network', () => {
     const prefix = testPrefix('envrender', 'v4');
 
     before(async () => {
-      await network(prefix, CONFIG_10_5, [
+      await seedNetworkAt(endpoint(), prefix, CONFIG_10_5, [
         { key: '10.5.34.0-24', value: leaseValue(PUBLIC_IP), ttl: 3600 },
         { key: '10.5.35.0-24', value: leaseValue('192.0.2.35'), ttl: null },
       ]);
@@ -172,7 +163,7 @@ describe('flanctl env render', () => {
     const prefix = testPrefix('envrender', 'dual');
 
     before(async () => {
-      await network(prefix, DUAL_10_5, [
+      await seedNetworkAt(endpoint(), prefix, DUAL_10_5, [
         {
           key: '10.5.34.0-24&fc00:0:0:22::-64',
           value: leaseValue(PUBLIC_IP, '2001:db8::34'),
@@ -214,13 +205,19 @@ describe('flanctl env render', () => {
 
     before(async () => {
       const lease = { key: '10.5.34.0-24', value: leaseValue(PUBLIC_IP), ttl: 3600 };
-      await network(missingPrefix, undefined, [lease]);
-      await network(
+      await seedNetworkAt(endpoint(), missingPrefix, undefined, [lease]);
+      await seedNetworkAt(
+        endpoint(),
         brokenPrefix,
         '{"Network":"10.5.0.0/16","SubnetMin":"10.5.200.0","SubnetMax":"10.5.100.0"}',
         [lease],
       );
-      await network(gcePrefix, '{"Network":"10.5.0.0/16","Backend":{"Type":"gce"}}', [lease]);
+      await seedNetworkAt(
+        endpoint(),
+        gcePrefix,
+        '{"Network":"10.5.0.0/16","Backend":{"Type":"gce"}}',
+        [lease],
+      );
     });
 
     test('no config at <prefix>/config: exit 4 (not found), naming the key', async () => {
@@ -254,7 +251,7 @@ describe('flanctl env render', () => {
     const prefix = testPrefix('envrender', 'output');
 
     before(async () => {
-      await network(prefix, CONFIG_10_5, [
+      await seedNetworkAt(endpoint(), prefix, CONFIG_10_5, [
         { key: '10.5.34.0-24', value: leaseValue(PUBLIC_IP), ttl: 3600 },
       ]);
     });
@@ -310,7 +307,7 @@ describe('flanctl env render', () => {
     const prefix = testPrefix('envrender', 'round-trip');
 
     before(async () => {
-      await network(prefix, CONFIG_10_5, [
+      await seedNetworkAt(endpoint(), prefix, CONFIG_10_5, [
         { key: '10.5.34.0-24', value: leaseValue(PUBLIC_IP), ttl: 3600 },
         { key: '10.5.36.0-24', value: leaseValue('192.0.2.36'), ttl: 3600 },
       ]);

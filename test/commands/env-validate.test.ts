@@ -19,12 +19,11 @@ import {
 } from '../helpers/cli-output.js';
 import { etcdForSuite } from '../helpers/etcd-server.js';
 import {
-  type SeedEntry,
   CONFIG_10_5,
   caseStatePath,
   loadCaseState,
   seedCaseAt,
-  seedState,
+  seedNetworkAt,
   testPrefix,
   vxlanAttrs,
 } from '../helpers/seed.js';
@@ -605,15 +604,6 @@ describe('flanctl env validate --etcd', () => {
 
   const leaseValue = (publicIP: string): string => vxlanAttrs(publicIP, '00:00:5e:10:00:99');
 
-  function network(prefix: string, config: string | undefined, leases: SeedEntry[] = []) {
-    const entries: SeedEntry[] = leases.map((entry) => ({
-      ...entry,
-      key: `${prefix}/subnets/${entry.key}`,
-    }));
-    if (config !== undefined) entries.push({ key: `${prefix}/config`, value: config, ttl: null });
-    return seedState(endpoint(), entries);
-  }
-
   describe('C31: a stale file after the network changed', () => {
     const prefix = testPrefix('envval', 'c31');
 
@@ -721,7 +711,7 @@ describe('flanctl env validate --etcd', () => {
       );
 
     before(async () => {
-      await network(prefix, CONFIG_10_5, [
+      await seedNetworkAt(endpoint(), prefix, CONFIG_10_5, [
         { key: '10.5.31.0-24', value: leaseValue('192.0.2.10'), ttl: 3600 },
         { key: '10.5.32.0-24', value: leaseValue('192.0.2.11'), ttl: null },
       ]);
@@ -794,11 +784,13 @@ describe('flanctl env validate --etcd', () => {
       );
 
     before(async () => {
-      await network(
+      await seedNetworkAt(
+        endpoint(),
         lengthPrefix,
         '{"Network":"10.5.0.0/16","SubnetLen":26,"Backend":{"Type":"vxlan"}}',
       );
-      await network(
+      await seedNetworkAt(
+        endpoint(),
         rangePrefix,
         '{"Network":"10.5.0.0/16","SubnetMin":"10.5.100.0","Backend":{"Type":"vxlan"}}',
       );
@@ -828,8 +820,8 @@ describe('flanctl env validate --etcd', () => {
     const udpPrefix = testPrefix('envval', 'mtu-udp');
 
     before(async () => {
-      await network(vxlanPrefix, CONFIG_10_5);
-      await network(udpPrefix, '{"Network":"10.5.0.0/16"}');
+      await seedNetworkAt(endpoint(), vxlanPrefix, CONFIG_10_5);
+      await seedNetworkAt(endpoint(), udpPrefix, '{"Network":"10.5.0.0/16"}');
     });
 
     test('vxlan: 1500 is a warning without --iface-mtu, exit 0', async () => {

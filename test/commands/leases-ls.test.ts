@@ -13,6 +13,7 @@ import {
 } from '../helpers/cli-output.js';
 import { etcdForSuite, freePort } from '../helpers/etcd-server.js';
 import {
+  type LeaseJson,
   type LeasesDocument,
   assertTtlNear,
   leasesLs,
@@ -33,24 +34,6 @@ import {
 
 const ISSUE_COLUMNS = ['SUBNET', 'PUBLIC IP', 'BACKEND', 'TYPE', 'TTL', 'EXPIRES'];
 const WIDE_ONLY_COLUMNS = ['IPV6 SUBNET', 'VTEP MAC', 'LEASE ID', 'GRANTED TTL', 'MOD REV'];
-
-interface LeaseJson {
-  key: string;
-  subnet: string;
-  ipv6Subnet: string | null;
-  publicIP: string;
-  publicIPv6: string | null;
-  backendType: string | null;
-  backendData: unknown;
-  type: string;
-  leaseId: string | null;
-  ttlSeconds: number | null;
-  grantedTtlSeconds: number | null;
-  expiresAt: string | null;
-  createRevision: number;
-  modRevision: number;
-  configMisfits?: unknown;
-}
 
 function parseDocument(stdout: string): LeasesDocument<LeaseJson> {
   return parseLeasesDocument(stdout, { prefixAndRevision: true });

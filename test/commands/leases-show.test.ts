@@ -17,6 +17,7 @@ import {
 import { etcdForSuite } from '../helpers/etcd-server.js';
 import { type KeyState, existingKey, grantLeaseWithId, putKey } from '../helpers/kv-inspect.js';
 import {
+  type LeaseJson,
   type LeasesDocument,
   assertTtlNear,
   detailFields,
@@ -55,23 +56,7 @@ const LS_FIELDS = [
 ];
 const SHOW_FIELDS = [...LS_FIELDS, 'version', 'sharedLeaseKeys', 'fitsConfig'];
 
-interface ShownLease {
-  key: string;
-  subnet: string;
-  ipv6Subnet: string | null;
-  publicIP: string;
-  publicIPv6: string | null;
-  backendType: string | null;
-  backendData: unknown;
-  type: string;
-  status: string;
-  leaseId: string | null;
-  ttlSeconds: number | null;
-  grantedTtlSeconds: number | null;
-  expiresAt: string | null;
-  createRevision: number;
-  modRevision: number;
-  configMisfits: string[];
+interface ShownLease extends LeaseJson {
   version: number;
   sharedLeaseKeys: string[];
   fitsConfig: boolean | null;

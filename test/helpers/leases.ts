@@ -92,6 +92,26 @@ export function field(fields: Map<string, string>, label: string): string {
   return value;
 }
 
+/** One lease of a `leases ls --json` document; `leases show --json` adds three fields. */
+export interface LeaseJson {
+  key: string;
+  subnet: string;
+  ipv6Subnet: string | null;
+  publicIP: string;
+  publicIPv6: string | null;
+  backendType: string | null;
+  backendData: unknown;
+  type: string;
+  status: string;
+  leaseId: string | null;
+  ttlSeconds: number | null;
+  grantedTtlSeconds: number | null;
+  expiresAt: string | null;
+  createRevision: number;
+  modRevision: number;
+  configMisfits: string[];
+}
+
 export interface LeasesDocument<Lease> {
   prefix: string;
   revision: number;

@@ -178,6 +178,21 @@ export async function seedCaseAt(
   await seedState(endpoint, entries, { rewritePrefix: { from: CASE_PREFIX, to: prefix } });
 }
 
+/**
+ * A network under `prefix`: its config (none when undefined) and the given entries, whose keys
+ * are subnet names such as 10.5.34.0-24.
+ */
+export async function seedNetworkAt(
+  endpoint: string,
+  prefix: string,
+  config: string | undefined,
+  subnets: SeedEntry[] = [],
+): Promise<void> {
+  const entries = subnets.map((entry) => ({ ...entry, key: subnetKey(prefix, entry.key) }));
+  if (config !== undefined) entries.push({ key: `${prefix}/config`, value: config, ttl: null });
+  await seedState(endpoint, entries);
+}
+
 function planPuts(entries: SeedEntry[], options: SeedOptions): PutPlan[] {
   const leasesByHexId = new Map<string, LeasePlan>();
 
