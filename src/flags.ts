@@ -1,6 +1,7 @@
 // Flag values shared by several commands, validated into domain values.
 import { Flags } from '@oclif/core';
 
+import { parseIp } from './domain/cidr.js';
 import { DURATION_FORMS, parseDurationMs } from './domain/duration.js';
 import { DEFAULT_RENEW_MARGIN_SECONDS } from './domain/lease-entry.js';
 import { usageError } from './errors.js';
@@ -53,4 +54,13 @@ export function durationSeconds(flag: string, text: string): number {
   if (ms === undefined)
     throw usageError(`${flag} ${JSON.stringify(text)} is not valid; expected ${DURATION_FORMS}`);
   return Math.floor(ms / 1000);
+}
+
+/** A flag that names a host's IPv4 address (flannel's PublicIP); undefined when not given. */
+export function ipv4Flag(flag: string, text: string | undefined): string | undefined {
+  if (text !== undefined && parseIp(text)?.family !== 4) {
+    throw usageError(`${flag} ${JSON.stringify(text)} is not an IPv4 address`);
+  }
+
+  return text;
 }

@@ -1,10 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 
 import { ChangeCommand, changeFlags, confirmFlags } from '../change-command.js';
-import { parseIp } from '../domain/cidr.js';
 import { ABSENT, planRelease } from '../domain/change-plan.js';
 import { notFoundError, usageError } from '../errors.js';
-import { renewMarginFlag, renewMarginSeconds } from '../flags.js';
+import { renewMarginFlag, renewMarginSeconds, ipv4Flag } from '../flags.js';
 import { networkPaths, readConfig } from '../registry/network.js';
 import { selectTargets } from '../registry/targets.js';
 
@@ -42,13 +41,9 @@ export default class Release extends ChangeCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Release);
     const inputs = await this.subnetInputs(argv as string[]);
-    const publicIP = flags['public-ip'];
+    const publicIP = ipv4Flag('--public-ip', flags['public-ip']);
     if (inputs.length === 0 && publicIP === undefined && !flags.overdue) {
       throw usageError('name a subnet, - for stdin, --public-ip IP or --overdue');
-    }
-
-    if (publicIP !== undefined && parseIp(publicIP)?.family !== 4) {
-      throw usageError(`--public-ip ${JSON.stringify(publicIP)} is not an IPv4 address`);
     }
 
     const margin = renewMarginSeconds(flags['renew-margin']);

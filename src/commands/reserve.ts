@@ -9,12 +9,13 @@ import {
   planReserve,
   preassignProblems,
 } from '../domain/change-plan.js';
-import { type Cidr, formatCidr, parseIp } from '../domain/cidr.js';
+import { type Cidr, formatCidr } from '../domain/cidr.js';
 import { isJsonObject, parseJson } from '../domain/go-json.js';
 import { parseLeaseValue } from '../domain/lease-attrs.js';
 import { parseSubnetKeyName } from '../domain/subnet-key.js';
 import type { NetworkConfig } from '../domain/network-config.js';
 import { notFoundError, usageError } from '../errors.js';
+import { ipv4Flag } from '../flags.js';
 import type { SubnetListing } from '../registry/backend.js';
 import { type ConfigState, networkPaths, readConfig } from '../registry/network.js';
 import { type Target, selectTargets } from '../registry/targets.js';
@@ -150,9 +151,7 @@ function checkedPublicIp(text: string | undefined, inputs: string[]): string | u
     return undefined;
   }
 
-  if (parseIp(text)?.family !== 4)
-    throw usageError(`--public-ip ${JSON.stringify(text)} is not an IPv4 address`);
-  return text;
+  return ipv4Flag('--public-ip', text);
 }
 
 /** The LeaseAttrs value flanneld would find for a pre-assigned host. */

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 
 import { type BaseFlags, FlanctlCommand } from '../../base-command.js';
-import { parseIp } from '../../domain/cidr.js';
 import {
   type EnvFinding,
   type EtcdView,
@@ -13,7 +12,7 @@ import {
   readSubnetEnv,
 } from '../../domain/subnet-env.js';
 import { FlanctlError, usageError } from '../../errors.js';
-import { renewMarginSeconds } from '../../flags.js';
+import { renewMarginSeconds, ipv4Flag } from '../../flags.js';
 import { findingLines, findingsDocument } from '../../output/views/env.js';
 import { readNetwork } from '../../registry/network.js';
 import { readStdin } from '../../stdin.js';
@@ -51,9 +50,7 @@ export default class EnvValidate extends FlanctlCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(EnvValidate);
-    if (flags['public-ip'] !== undefined && parseIp(flags['public-ip'])?.family !== 4) {
-      throw usageError(`--public-ip ${JSON.stringify(flags['public-ip'])} is not an IPv4 address`);
-    }
+    ipv4Flag('--public-ip', flags['public-ip']);
 
     const { path, text } = await readEnvFile(args.path);
     const env = readSubnetEnv(text);
