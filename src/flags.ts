@@ -4,6 +4,7 @@ import { Flags } from '@oclif/core';
 import { parseIp } from './domain/cidr.js';
 import { DURATION_FORMS, parseDurationMs } from './domain/duration.js';
 import { DEFAULT_RENEW_MARGIN_SECONDS } from './domain/lease-entry.js';
+import { DEFAULT_RECORDS_PREFIX, checkRecordsPrefix } from './domain/reservation-record.js';
 import { usageError } from './errors.js';
 
 export const OUTPUT_FORMATS = ['table', 'wide', 'json'] as const;
@@ -63,4 +64,16 @@ export function ipv4Flag(flag: string, text: string | undefined): string | undef
   }
 
   return text;
+}
+
+export const recordsPrefixFlag = Flags.string({
+  description: `where flanctl records reservations [default: ${DEFAULT_RECORDS_PREFIX}]`,
+  env: 'FLANCTL_RESERVATIONS_PREFIX',
+});
+
+/** The reservation records prefix, checked: absolute and never inside a subnets dir. */
+export function recordsPrefix(text: string | undefined): string {
+  const checked = checkRecordsPrefix(text ?? DEFAULT_RECORDS_PREFIX);
+  if (!checked.ok) throw usageError(`--reservations-prefix ${checked.reason}`);
+  return checked.prefix;
 }

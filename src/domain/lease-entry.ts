@@ -56,6 +56,8 @@ export interface LeaseEntry extends StoredSubnet {
 
 export interface SubnetProblem {
   readonly key: string;
+  /** Which part flannel could not read: the key name or the LeaseAttrs value. */
+  readonly part: 'key' | 'value';
   readonly reason: string;
 }
 
@@ -94,13 +96,13 @@ export function interpretSubnets(
   for (const record of stored) {
     const parsedKey = parseSubnetKeyName(record.name);
     if (!parsedKey.ok) {
-      problems.push({ key: record.key, reason: parsedKey.reason });
+      problems.push({ key: record.key, part: 'key', reason: parsedKey.reason });
       continue;
     }
 
     const parsedValue = parseLeaseValue(record.value);
     if (!parsedValue.ok) {
-      problems.push({ key: record.key, reason: parsedValue.reason });
+      problems.push({ key: record.key, part: 'value', reason: parsedValue.reason });
       continue;
     }
 

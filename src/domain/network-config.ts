@@ -281,40 +281,76 @@ export function describeBounds(plan: AddressPlan): { min: string; max: string } 
   return { min: formatIp(plan.family, plan.subnetMin), max: formatIp(plan.family, plan.subnetMax) };
 }
 
+/** Why a subnet does not fit a config, with the stable code doctor reports it under. */
+export interface Misfit {
+  readonly code:
+    | 'outside-network'
+    | 'outside-range'
+    | 'wrong-subnet-len'
+    | 'misaligned'
+    | 'missing-ipv6';
+  readonly message: string;
+}
+
 /**
  * Why flanneld would not keep this subnet under the config (it deletes such a lease, even a
  * reservation, when its owner restarts). Empty when the subnet fits.
  */
 export function misfitReasons(key: SubnetKey, config: NetworkConfig): string[] {
-  const reasons: string[] = [];
-  if (config.ipv4) reasons.push(...planMisfits(key.ipv4, config.ipv4));
-  if (config.ipv6) {
-    if (key.ipv6) reasons.push(...planMisfits(key.ipv6, config.ipv6));
-    else reasons.push('no IPv6 half although the network has IPv6 enabled');
-  }
-
-  return reasons;
+  return misfits(key, config).map((misfit) => misfit.message);
 }
 
-function planMisfits(subnet: Cidr, plan: AddressPlan): string[] {
+export function misfits(key: SubnetKey, config: NetworkConfig): Misfit[] {
+  const found: Misfit[] = [];
+  if (config.ipv4) found.push(...planMisfits(key.ipv4, config.ipv4));
+  if (config.ipv6) {
+    if (key.ipv6) found.push(...planMisfits(key.ipv6, config.ipv6));
+    else {
+      found.push({
+        code: 'missing-ipv6',
+        message: 'no IPv6 half although the network has IPv6 enabled',
+      });
+    }
+  }
+
+  return found;
+}
+
+function planMisfits(subnet: Cidr, plan: AddressPlan): Misfit[] {
   const text = formatCidr(subnet);
   if (!containsCidr(plan.network, subnet)) {
-    return [`${text} is outside the network ${formatCidr(plan.network)}`];
+    return [
+      {
+        code: 'outside-network',
+        message: `${text} is outside the network ${formatCidr(plan.network)}`,
+      },
+    ];
   }
 
-  const reasons: string[] = [];
+  const found: Misfit[] = [];
   if (subnet.prefixLength !== plan.subnetLen) {
-    reasons.push(`${text} is /${subnet.prefixLength} but SubnetLen is ${plan.subnetLen}`);
+    found.push({
+      code: 'wrong-subnet-len',
+      message: `${text} is /${subnet.prefixLength} but SubnetLen is ${plan.subnetLen}`,
+    });
   }
 
-  if (hasHostBits(subnet)) reasons.push(`${text} has host bits set (not a network address)`);
+  if (hasHostBits(subnet)) {
+    found.push({
+      code: 'misaligned',
+      message: `${text} has host bits set (not a network address)`,
+    });
+  }
 
   if (subnet.address < plan.subnetMin || subnet.address > plan.subnetMax) {
     const bounds = describeBounds(plan);
-    reasons.push(`${text} is outside SubnetMin..SubnetMax (${bounds.min}..${bounds.max})`);
+    found.push({
+      code: 'outside-range',
+      message: `${text} is outside SubnetMin..SubnetMax (${bounds.min}..${bounds.max})`,
+    });
   }
 
-  return reasons;
+  return found;
 }
 
 export interface PlanUsage {

@@ -1,10 +1,13 @@
 // THE etcd connection of flanctl: every command gets its client here. It turns settings into an
 // etcd3 client with a deadline on every call and no hidden retries, and turns etcd3's errors
 // into FlanctlErrors with the documented exit codes.
+import http from 'node:http';
+import https from 'node:https';
+
 import type * as Etcd3Module from 'etcd3';
 
 import { FlanctlError } from '../errors.js';
-import { readCredentials } from './credentials.js';
+import { type TlsCredentials, readCredentials } from './credentials.js';
 import { diagnoseUnavailable, reachableEndpoints } from './probe.js';
 import { type ConnectionSettings, describe } from './settings.js';
 
@@ -53,6 +56,8 @@ export class EtcdClient {
     private readonly etcd: typeof Etcd3Module,
     private readonly client: Etcd3Module.Etcd3,
     readonly settings: ConnectionSettings,
+    private readonly hosts: string[],
+    private readonly credentials: TlsCredentials | undefined,
   ) {}
 
   static async connect(settings: ConnectionSettings): Promise<EtcdClient> {
@@ -93,7 +98,7 @@ export class EtcdClient {
       },
     });
 
-    return new EtcdClient(etcd, client, settings);
+    return new EtcdClient(etcd, client, settings, hosts, credentials);
   }
 
   async range(request: RangeRequest): Promise<RangeResult> {
@@ -132,6 +137,23 @@ export class EtcdClient {
       grantedTtl: Number(response.grantedTTL),
       keys: (response.keys ?? []).map((key) => Buffer.from(key).toString()),
     };
+  }
+
+  /** Every lease id (decimal) in the cluster; undefined when the server predates LeaseLeases. */
+  async leaseIds(): Promise<string[] | undefined> {
+    try {
+      const response = await this.call(() => this.client.leaseClient.leaseLeases());
+      return response.leases.map((lease) => lease.ID);
+    } catch (error) {
+      if (
+        error instanceof FlanctlError &&
+        error.cause instanceof this.etcd.GRPCNotImplementedError
+      ) {
+        return undefined;
+      }
+
+      throw error;
+    }
   }
 
   /** One transaction: every op when every guard holds, nothing otherwise. */
@@ -188,6 +210,60 @@ export class EtcdClient {
 
       throw error;
     }
+  }
+
+  /**
+   * The value at `key` in etcd's separate v2 store, over its HTTP API; `enabled` is false when
+   * the server does not serve it (etcd 3.4 and later by default). Only asked for explicitly.
+   */
+  async v2Get(key: string): Promise<{ enabled: boolean; value?: string }> {
+    const url = new URL(
+      `/v2/keys${key.split('/').map(encodeURIComponent).join('/')}`,
+      this.hosts[0],
+    );
+    const { status, body } = await this.httpGet(url);
+    const answer = parseJsonObject(body);
+    if (status === 200 && typeof answer?.node === 'object' && answer.node !== null) {
+      const value = (answer.node as Record<string, unknown>).value;
+      return { enabled: true, value: typeof value === 'string' ? value : undefined };
+    }
+
+    // v2's "Key not found" is errorCode 100; a server without v2 answers a plain 404 page.
+    if (status === 404) return answer?.errorCode === 100 ? { enabled: true } : { enabled: false };
+    if (status === 401 || status === 403) {
+      throw new FlanctlError('denied', `etcd at ${url.origin} refused the v2 read of ${key}`);
+    }
+
+    throw new FlanctlError('unexpected', `etcd's v2 API answered ${status} for ${key}`);
+  }
+
+  private httpGet(url: URL): Promise<{ status: number; body: string }> {
+    const transport = url.protocol === 'https:' ? https : http;
+    const user = this.settings.user;
+    const options: https.RequestOptions = {
+      timeout: this.settings.commandTimeoutMs.value,
+      ca: this.credentials?.rootCertificate ?? undefined,
+      cert: this.credentials?.certChain,
+      key: this.credentials?.privateKey,
+      auth: user ? `${user.value}:${this.settings.password?.value ?? ''}` : undefined,
+    };
+
+    return new Promise((resolve, reject) => {
+      const request = transport.get(url, options, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+        );
+        response.on('error', reject);
+      });
+      request.on('timeout', () => request.destroy(new Error('timed out')));
+      request.on('error', (error) =>
+        reject(
+          new FlanctlError('unreachable', `v2 read from ${url.origin} failed: ${error.message}`),
+        ),
+      );
+    });
   }
 
   close(): void {
@@ -284,6 +360,17 @@ export class EtcdClient {
       undefined,
       cause,
     );
+  }
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -19,6 +19,10 @@ export interface LeaseDetails extends LeaseTtl {
   readonly keys: string[];
 }
 
+export interface LeaseUsage extends LeaseTtl {
+  readonly keyCount: number;
+}
+
 /** What a guarded write checks and does; see EtcdClient.guardedWrite. */
 export type KeyGuard = { key: string; modRevision: number } | { key: string; absent: true };
 
@@ -42,6 +46,14 @@ export interface RegistryBackend {
   grantLease(ttlSeconds: number): Promise<string>;
   /** Revokes a lease that no key uses any more; returns the keys that still use it instead. */
   revokeIfUnused(leaseId: string): Promise<{ revoked: boolean; keys: string[] }>;
+  /** Up to `limit` keys with values in [start, end) (end undefined: every key from start on). */
+  readRange(start: string, end: string | undefined, limit: number): Promise<StoredValue[]>;
+  /** Hex ids of every lease in the cluster; undefined when the server cannot list them. */
+  listLeases(): Promise<string[] | undefined>;
+  /** Key count and granted TTL of each lease, at most `maxInFlight` calls at a time. */
+  leaseUsage(leaseIds: Iterable<string>, maxInFlight: number): Promise<Map<string, LeaseUsage>>;
+  /** The value at `key` in etcd's v2 store; enabled false when the server has no v2 API. */
+  readV2Value(key: string): Promise<{ enabled: boolean; text?: string }>;
   /** Up to `limit` key names of the whole keyspace, for hints when a prefix is empty. */
   sampleKeys(limit: number): Promise<string[]>;
   close(): void;

@@ -10,6 +10,7 @@ import {
   type NetworkConfig,
   parseNetworkConfig,
 } from '../domain/network-config.js';
+import type { EtcdView, HeldLease } from '../domain/subnet-env.js';
 import type { RegistryBackend } from './backend.js';
 
 export interface NetworkPaths {
@@ -98,4 +99,16 @@ export async function findOtherPrefixes(
     .filter((key) => key.endsWith('/config') && key !== `${prefix}/config`)
     .map((key) => key.slice(0, -'/config'.length))
     .filter((candidate) => candidate.startsWith('/'));
+}
+
+/** What `env validate --etcd` and `doctor --env` compare a subnet.env with. */
+export function envViewOf(state: NetworkState, publicIP: string | undefined): EtcdView {
+  const leases: HeldLease[] = state.entries.map((entry) => ({
+    ipv4: entry.subnet.ipv4,
+    ipv6: entry.subnet.ipv6,
+    publicIP: entry.attrs.publicIP,
+    type: entry.type,
+  }));
+  const config = state.config.problems.length === 0 ? state.config.config : undefined;
+  return { configKey: state.paths.configKey, config, leases, publicIP };
 }

@@ -6,6 +6,7 @@ import type {
   KeyGuard,
   KeyWrite,
   LeaseDetails,
+  LeaseUsage,
   RegistryBackend,
   StoredValue,
   SubnetListing,
@@ -58,22 +59,43 @@ export class V3Backend implements RegistryBackend {
   }
 
   async leaseTtls(leaseIds: Iterable<string>, maxInFlight: number): Promise<Map<string, LeaseTtl>> {
-    const pending = [...new Set(leaseIds)];
-    const answers = new Map<string, LeaseTtl>();
-    let next = 0;
+    return mapConcurrently(leaseIds, maxInFlight, async (id) => {
+      const answer = await this.client.leaseTimeToLive(hexToDecimal(id));
+      return { ttl: answer.ttl, grantedTtl: answer.grantedTtl, answeredAtMs: Date.now() };
+    });
+  }
 
-    const worker = async () => {
-      while (next < pending.length) {
-        const id = pending[next++];
-        const answer = await this.client.leaseTimeToLive(hexToDecimal(id));
-        const answeredAtMs = Date.now();
-        answers.set(id, { ttl: answer.ttl, grantedTtl: answer.grantedTtl, answeredAtMs });
-      }
-    };
+  async leaseUsage(
+    leaseIds: Iterable<string>,
+    maxInFlight: number,
+  ): Promise<Map<string, LeaseUsage>> {
+    return mapConcurrently(leaseIds, maxInFlight, async (id) => {
+      const answer = await this.client.leaseTimeToLive(hexToDecimal(id), true);
+      return {
+        ttl: answer.ttl,
+        grantedTtl: answer.grantedTtl,
+        answeredAtMs: Date.now(),
+        keyCount: answer.keys.length,
+      };
+    });
+  }
 
-    const workers = Math.max(1, Math.min(maxInFlight, pending.length));
-    await Promise.all(Array.from({ length: workers }, worker));
-    return answers;
+  async listLeases(): Promise<string[] | undefined> {
+    return (await this.client.leaseIds())?.map(decimalToHex);
+  }
+
+  async readV2Value(key: string): Promise<{ enabled: boolean; text?: string }> {
+    const answer = await this.client.v2Get(key);
+    return { enabled: answer.enabled, text: answer.value };
+  }
+
+  async readRange(start: string, end: string | undefined, limit: number): Promise<StoredValue[]> {
+    const result = await this.client.range({
+      key: Buffer.from(start),
+      rangeEnd: Buffer.from(end ?? '\0'),
+      limit,
+    });
+    return result.kvs.map((kv) => ({ key: kv.key, value: kv.value, modRevision: kv.modRevision }));
   }
 
   async leaseDetails(leaseId: string): Promise<LeaseDetails> {
@@ -130,6 +152,28 @@ export class V3Backend implements RegistryBackend {
   close(): void {
     this.client.close();
   }
+}
+
+/** Runs `call` for each distinct id, at most `maxInFlight` at a time; answers by id. */
+async function mapConcurrently<T>(
+  ids: Iterable<string>,
+  maxInFlight: number,
+  call: (id: string) => Promise<T>,
+): Promise<Map<string, T>> {
+  const pending = [...new Set(ids)];
+  const answers = new Map<string, T>();
+  let next = 0;
+
+  const worker = async () => {
+    while (next < pending.length) {
+      const id = pending[next++];
+      answers.set(id, await call(id));
+    }
+  };
+
+  const workers = Math.max(1, Math.min(maxInFlight, pending.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return answers;
 }
 
 function toStoredSubnet(kv: KeyValue, dir: string): StoredSubnet {

@@ -1,23 +1,18 @@
-import { readFileSync } from 'node:fs';
-
 import { Args, Flags } from '@oclif/core';
 
 import { type BaseFlags, FlanctlCommand } from '../../base-command.js';
 import {
   type EnvFinding,
   type EtcdView,
-  type HeldLease,
   checkSubnetEnv,
   crossCheckWithEtcd,
   readSubnetEnv,
 } from '../../domain/subnet-env.js';
-import { FlanctlError, usageError } from '../../errors.js';
+import { FlanctlError } from '../../errors.js';
 import { renewMarginSeconds, ipv4Flag } from '../../flags.js';
 import { findingLines, findingsDocument } from '../../output/views/env.js';
-import { readNetwork } from '../../registry/network.js';
-import { readStdin } from '../../stdin.js';
-
-const DEFAULT_PATHS = ['/run/flannel/subnet.env', '/var/run/flannel/subnet.env'];
+import { envViewOf, readNetwork } from '../../registry/network.js';
+import { DEFAULT_ENV_PATHS, readEnvFile } from '../../env-file.js';
 
 export default class EnvValidate extends FlanctlCommand {
   static override summary = 'Check a subnet.env file for both of its readers, and against etcd';
@@ -29,7 +24,7 @@ export default class EnvValidate extends FlanctlCommand {
 
   static override args = {
     path: Args.string({
-      description: `the file, or - for stdin [default: ${DEFAULT_PATHS.join(', else ')}]`,
+      description: `the file, or - for stdin [default: ${DEFAULT_ENV_PATHS.join(', else ')}]`,
     }),
   };
 
@@ -76,40 +71,10 @@ export default class EnvValidate extends FlanctlCommand {
       maxInFlight: 64,
       renewMarginSeconds: renewMarginSeconds(undefined),
     });
-    const leases: HeldLease[] = state.entries.map((entry) => ({
-      ipv4: entry.subnet.ipv4,
-      ipv6: entry.subnet.ipv6,
-      publicIP: entry.attrs.publicIP,
-      type: entry.type,
-    }));
-    const config = state.config.problems.length === 0 ? state.config.config : undefined;
-    return { configKey: state.paths.configKey, config, leases, publicIP: flags['public-ip'] };
+    return envViewOf(state, flags['public-ip']);
   }
 }
 
 function strictly(item: EnvFinding, strict: boolean): EnvFinding {
   return strict && item.severity === 'warning' ? { ...item, severity: 'error' } : item;
-}
-
-/** The named file, stdin for `-`, or the first default path that exists. */
-async function readEnvFile(arg: string | undefined): Promise<{ path: string; text: string }> {
-  if (arg === '-') return { path: '-', text: await readStdin() };
-
-  const candidates = arg === undefined ? DEFAULT_PATHS : [arg];
-  for (const path of candidates) {
-    try {
-      return { path, text: readFileSync(path, 'utf8') };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        throw usageError(`cannot read ${path}: ${reason}`);
-      }
-    }
-  }
-
-  throw usageError(
-    `no subnet.env at ${candidates.join(' or ')}`,
-    'flanneld writes it once it holds a lease: is flanneld running, still waiting for etcd, ' +
-      'or started with another --subnet-file?',
-  );
 }

@@ -245,21 +245,28 @@ describe('interpretSubnets: problems are returned, never dropped', () => {
     assert.deepEqual(problems, [
       {
         key: `${SUBNETS_DIR}10.5.35.0-24&FC00:0:0:23::-64`,
+        part: 'key',
         reason:
           "IPv6 half FC00:0:0:23:: has characters flannel's key pattern rejects " +
           '(uppercase hex or dots); flannel ignores this key',
       },
       {
         key: `${SUBNETS_DIR}not-a-subnet`,
+        part: 'key',
         reason: 'not a flannel subnet key (expected A.B.C.D-LEN or A.B.C.D-LEN&IPV6-LEN)',
       },
       {
         key: `${SUBNETS_DIR}10.5.4.0-24`,
+        part: 'value',
         reason:
           'value is a key path, not LeaseAttrs JSON (left by `etcdctl put KEY $(etcdctl get KEY)`)',
       },
-      { key: `${SUBNETS_DIR}10.5.5.0-24`, reason: 'empty value; expected LeaseAttrs JSON' },
-      { key: `${SUBNETS_DIR}10.5.6.0-24`, reason: 'value has no PublicIP' },
+      {
+        key: `${SUBNETS_DIR}10.5.5.0-24`,
+        part: 'value',
+        reason: 'empty value; expected LeaseAttrs JSON',
+      },
+      { key: `${SUBNETS_DIR}10.5.6.0-24`, part: 'value', reason: 'value has no PublicIP' },
     ]);
   });
 

@@ -96,6 +96,18 @@ class FakeBackend implements RegistryBackend {
   sampleKeys(): Promise<string[]> {
     return unexpected('sampleKeys');
   }
+  readRange(): Promise<StoredValue[]> {
+    return unexpected('readRange');
+  }
+  listLeases(): Promise<string[] | undefined> {
+    return unexpected('listLeases');
+  }
+  leaseUsage(): Promise<never> {
+    return unexpected('leaseUsage');
+  }
+  readV2Value(): Promise<never> {
+    return unexpected('readV2Value');
+  }
   close(): void {}
 }
 

@@ -1,0 +1,106 @@
+// Everything `doctor` judges, read in one pass: the network as `leases ls` reads it, keys near
+// the config's path, the cluster's keyless leases and flanctl's reservation records.
+import type { LeaseRecordState, StoredText } from '../domain/doctor.js';
+import { type ReservationRecord, parseRecord, recordsDir } from '../domain/reservation-record.js';
+import type { RegistryBackend } from './backend.js';
+import {
+  type NetworkState,
+  PREFIX_HINT_SAMPLE,
+  findOtherPrefixes,
+  readNetwork,
+} from './network.js';
+
+export interface AuditOptions {
+  readonly maxInFlight: number;
+  readonly renewMarginSeconds: number;
+  readonly recordsPrefix: string;
+}
+
+export interface AuditState {
+  readonly network: NetworkState;
+  readonly nearMissKeys: StoredText[];
+  readonly otherPrefixes: string[];
+  readonly keylessLeases?: LeaseRecordState[];
+  readonly records: Map<string, ReservationRecord>;
+  readonly badRecords: Map<string, string>;
+}
+
+// Enough to find a misplaced config beside the subnets dir without reading a whole keyspace.
+const NEAR_MISS_LIMIT = 100;
+
+export async function readAudit(
+  backend: RegistryBackend,
+  prefix: string,
+  options: AuditOptions,
+): Promise<AuditState> {
+  const network = await readNetwork(backend, prefix, options);
+  const { configKey, subnetsDir } = network.paths;
+  const configMissing = network.config.text === undefined;
+
+  const nearMissKeys = configMissing
+    ? (await nearConfigKeys(backend, prefix, subnetsDir)).filter((kv) => kv.key !== configKey)
+    : [];
+  const otherPrefixes =
+    configMissing && network.keyCount === 0
+      ? await findOtherPrefixes(backend, prefix, PREFIX_HINT_SAMPLE)
+      : [];
+  const keylessLeases = await readKeylessLeases(backend, network, options.maxInFlight);
+  const { records, badRecords } = await readRecords(
+    backend,
+    recordsDir(options.recordsPrefix, prefix),
+  );
+
+  return { network, nearMissKeys, otherPrefixes, keylessLeases, records, badRecords };
+}
+
+// Every key that starts with the prefix string, except the subnets dir: `<prefix>` itself,
+// `<prefix>/Config`, `<prefix>-old/config` and the like.
+async function nearConfigKeys(
+  backend: RegistryBackend,
+  prefix: string,
+  subnetsDir: string,
+): Promise<StoredText[]> {
+  const before = await backend.readRange(prefix, subnetsDir, NEAR_MISS_LIMIT);
+  const after = await backend.readRange(
+    stringPrefixEnd(subnetsDir),
+    stringPrefixEnd(prefix),
+    NEAR_MISS_LIMIT,
+  );
+  return [...before, ...after].map(({ key, value }) => ({ key, value }));
+}
+
+/** The first string after every string that starts with `prefix` (ASCII prefixes). */
+function stringPrefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+async function readKeylessLeases(
+  backend: RegistryBackend,
+  network: NetworkState,
+  maxInFlight: number,
+): Promise<LeaseRecordState[] | undefined> {
+  const all = await backend.listLeases();
+  if (!all) return undefined;
+
+  const used = new Set(network.entries.map((entry) => entry.leaseId));
+  const unused = all.filter((id) => !used.has(id));
+  const usage = await backend.leaseUsage(unused, maxInFlight);
+  return [...usage].map(([id, answer]) => ({
+    id,
+    grantedTtl: answer.grantedTtl,
+    keys: answer.keyCount,
+  }));
+}
+
+async function readRecords(backend: RegistryBackend, dir: string) {
+  const listing = await backend.listSubnets(dir);
+  const records = new Map<string, ReservationRecord>();
+  const badRecords = new Map<string, string>();
+  for (const stored of listing.subnets) {
+    const parsed = parseRecord(stored.value);
+    if (parsed.ok) records.set(parsed.record.key, parsed.record);
+    else badRecords.set(stored.key, parsed.reason);
+  }
+
+  return { records, badRecords };
+}
