@@ -31,7 +31,8 @@ export function outputFormat(flags: { output: string; json: boolean }): OutputFo
 
 export const renewMarginFlag = Flags.string({
   description:
-    "flanneld's --subnet-lease-renew-margin: a lease with less left is overdue " +
+    "flanneld's --subnet-lease-renew-margin (minutes, or a duration such as 90m): a lease " +
+    'with less left is overdue ' +
     `[default: ${DEFAULT_RENEW_MARGIN_SECONDS / 60}m]`,
 });
 
@@ -42,7 +43,8 @@ const MAX_MARGIN_SECONDS = 1439 * 60;
 export function renewMarginSeconds(text: string | undefined): number {
   if (text === undefined) return DEFAULT_RENEW_MARGIN_SECONDS;
 
-  const seconds = durationSeconds('--renew-margin', text);
+  // A bare number is minutes, as flanneld's --subnet-lease-renew-margin takes it.
+  const seconds = /^\d+$/.test(text) ? Number(text) * 60 : durationSeconds('--renew-margin', text);
   if (seconds < MIN_MARGIN_SECONDS || seconds > MAX_MARGIN_SECONDS) {
     throw usageError(`--renew-margin ${text} is outside flanneld's range; expected 1m to 23h59m`);
   }

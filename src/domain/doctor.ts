@@ -90,6 +90,8 @@ export interface DoctorInput {
   readonly nowMs: number;
 }
 
+const OTHER_PREFIXES_NAMED = 5;
+
 /** flannel's subnetTTL: a keyless lease granted for this long is most likely flanneld's. */
 const FLANNEL_GRANTED_TTL = 86_400;
 
@@ -190,7 +192,10 @@ function missingConfig(input: DoctorInput): Finding {
   }
 
   if (input.otherPrefixes.length > 0) {
-    parts.push(`a config exists under ${input.otherPrefixes.join(', ')}: wrong --prefix?`);
+    const named = input.otherPrefixes.slice(0, OTHER_PREFIXES_NAMED);
+    const more = input.otherPrefixes.length - named.length;
+    const list = more > 0 ? `${named.join(', ')} and ${more} more` : named.join(', ');
+    parts.push(`a config exists under ${list}: wrong --prefix?`);
     fix ??= `flanctl --prefix ${shellWord(input.otherPrefixes[0])} doctor`;
   }
 
