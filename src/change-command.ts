@@ -32,7 +32,7 @@ export interface ChangeRun {
   readonly backend: RegistryBackend;
   readonly plans: PlannedChange[];
   /** Plans one key again from a fresh read, after flanneld changed it underneath. */
-  readonly replan: (target: Target) => PlannedChange;
+  readonly replan: (target: Target) => PlannedChange | Promise<PlannedChange>;
   readonly flags: { 'dry-run': boolean; json: boolean; journal?: string };
   /** Asks before writing (release, restore); undefined for commands that need no consent. */
   readonly confirm?: { yes: boolean; question: string };
@@ -79,6 +79,14 @@ export abstract class ChangeCommand extends FlanctlCommand {
   }
 
   protected async runChanges(run: ChangeRun): Promise<void> {
+    const { results, journal } = await this.applyChanges(run);
+    this.report(results, run.flags['dry-run'] === true, journal, run.flags.json);
+  }
+
+  /** Carries the plans out (or only plans them, with --dry-run); reports nothing. */
+  protected async applyChanges(
+    run: ChangeRun,
+  ): Promise<{ results: ChangeResult[]; journal: string | null }> {
     const { flags, plans } = run;
     const dryRun = flags['dry-run'] === true;
     const changing = plans.filter((plan) => plan.verdict.kind === 'change');
@@ -99,12 +107,12 @@ export abstract class ChangeCommand extends FlanctlCommand {
           prefix: plan.key.slice(0, plan.key.lastIndexOf('/subnets/')),
           command: redactedCommand([this.config.bin, ...process.argv.slice(2)]),
         };
-        const reread = async () => run.replan(await rereadTarget(run.backend, plan));
+        const reread = async () => await run.replan(await rereadTarget(run.backend, plan));
         results.push(await applyOrReport(context, plan, reread));
       }
     }
 
-    this.report(results, dryRun, journal?.path ?? null, flags.json);
+    return { results, journal: journal?.path ?? null };
   }
 
   private async confirmChanges(
@@ -145,7 +153,7 @@ export abstract class ChangeCommand extends FlanctlCommand {
     return words.join(' ');
   }
 
-  private report(
+  protected report(
     results: ChangeResult[],
     dryRun: boolean,
     journal: string | null,
@@ -154,11 +162,20 @@ export abstract class ChangeCommand extends FlanctlCommand {
     if (json) {
       this.writeOut(`${resultsDocument(results, dryRun, journal)}\n`);
     } else {
-      const context = this.undoContext(journal);
-      const lines = results.flatMap((result) => resultLines(result, this.config.bin, context));
-      if (lines.length > 0) this.writeOut(`${lines.join('\n')}\n`);
+      this.writeOut(this.resultsText(results, journal));
     }
 
+    this.failOnFirstError(results);
+  }
+
+  protected resultsText(results: ChangeResult[], journal: string | null): string {
+    const context = this.undoContext(journal);
+    const lines = results.flatMap((result) => resultLines(result, this.config.bin, context));
+    return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+  }
+
+  /** Names each failure on stderr; the first one decides the exit code. */
+  protected failOnFirstError(results: ChangeResult[]): void {
     const failures = results.flatMap((result) => (result.error ? [result] : []));
     for (const { plan, error } of failures) {
       this.errorLine(`${plan.subnet}: ${error?.message}`, error?.hint);

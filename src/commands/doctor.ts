@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 
-import { FlanctlCommand } from '../base-command.js';
+import { ChangeCommand, changeFlags, confirmFlags } from '../change-command.js';
 import {
   type Finding,
   FINDING_CODES,
@@ -29,8 +29,11 @@ import { doctorDocument, doctorText } from '../output/views/doctor.js';
 import { styleFor } from '../output/style.js';
 import { type AuditState, readAudit } from '../registry/audit.js';
 import { envViewOf } from '../registry/network.js';
+import { reapplyPlans } from '../registry/reapply.js';
+import type { ConnectionSettings } from '../etcd/settings.js';
+import { resultsDocument } from '../output/views/changes.js';
 
-export default class Doctor extends FlanctlCommand {
+export default class Doctor extends ChangeCommand {
   static override summary = 'Audit the whole flannel network: config, keys, leases, capacity';
 
   static override description =
@@ -46,7 +49,14 @@ export default class Doctor extends FlanctlCommand {
   ];
 
   static override flags = {
+    ...changeFlags,
+    ...confirmFlags,
     json: jsonFlag,
+    fix: Flags.boolean({
+      description:
+        'apply the safe fixes: detach leases nobody renews from recorded reservations ' +
+        '(journaled and guarded like reserve; see them first with --dry-run)',
+    }),
     only: Flags.string({ description: 'report only these codes, comma-separated' }),
     skip: Flags.string({ description: 'leave out these codes, comma-separated' }),
     'renew-margin': renewMarginFlag,
@@ -72,6 +82,10 @@ export default class Doctor extends FlanctlCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Doctor);
+    if ((flags['dry-run'] || flags.yes) && !flags.fix) {
+      throw usageError('--dry-run and --yes only apply with --fix');
+    }
+
     const wanted = codeFilter(flags.only, flags.skip);
     const margin = renewMarginSeconds(flags['renew-margin']);
     const publicIP = ipv4Flag('--public-ip', flags['public-ip']);
@@ -103,8 +117,8 @@ export default class Doctor extends FlanctlCommand {
         entries: network.entries,
         problems: network.problems,
         keylessLeases: audit.keylessLeases,
-        records: audit.records,
-        badRecords: audit.badRecords,
+        records: audit.records.byKey,
+        badRecords: audit.records.unreadable,
         renewMarginSeconds: margin,
         capacityWarnPercent: flags['capacity-warn'],
         nowMs: Date.now(),
@@ -118,17 +132,73 @@ export default class Doctor extends FlanctlCommand {
       keys: network.keyCount,
       ...countFindings(findings),
     };
-    this.writeOut(
-      flags.json
-        ? `${doctorDocument(findings, summary)}\n`
-        : doctorText(findings, summary, styleFor(process.stdout, process.env)),
+    // People see the findings before they are asked to confirm the fixes.
+    if (!flags.json) {
+      this.writeOut(doctorText(findings, summary, styleFor(process.stdout, process.env)));
+    }
+
+    const fixes = flags.fix ? await this.fixDrift(findings, audit, margin, flags) : undefined;
+    if (flags.json) {
+      const fixDocument = fixes
+        ? JSON.parse(resultsDocument(fixes.results, flags['dry-run'], fixes.journal))
+        : undefined;
+      this.writeOut(`${doctorDocument(findings, summary, fixDocument)}\n`);
+    } else if (fixes) {
+      this.writeOut(this.resultsText(fixes.results, fixes.journal));
+    }
+
+    const fixed = new Set(
+      (fixes?.results ?? [])
+        .filter((result) => result.status === 'changed')
+        .map((result) => result.plan.key),
     );
-    if (summary.errors > 0) {
+    if (fixes) this.failOnFirstError(fixes.results);
+    const remaining = findings.filter(
+      (item) =>
+        item.severity === 'error' &&
+        !(item.code === 'reservation-drift' && fixed.has(item.subject)),
+    ).length;
+    if (remaining > 0) {
+      const what = fixed.size > 0 ? 'remain' : 'found';
       throw new FlanctlError(
         'problems',
-        `${summary.errors} error${summary.errors === 1 ? '' : 's'} found (listed above)`,
+        `${remaining} error${remaining === 1 ? '' : 's'} ${what} (listed above)`,
       );
     }
+  }
+
+  /** Detaches the leases nobody renews from recorded reservations; nothing else is touched. */
+  private async fixDrift(
+    findings: readonly Finding[],
+    audit: AuditState,
+    margin: number,
+    flags: { 'dry-run': boolean; json: boolean; journal?: string; yes: boolean },
+  ) {
+    const keys = findings
+      .filter((item) => item.code === 'reservation-drift' && item.severity === 'error')
+      .map((item) => item.subject)
+      .filter((key) => audit.records.byKey.has(key));
+    if (keys.length === 0) return { results: [], journal: null };
+
+    const backend = await this.registry(this.resolvedSettings as ConnectionSettings);
+    const { plans, replan } = await reapplyPlans(
+      backend,
+      audit.network.paths,
+      audit.records,
+      keys,
+      { renewMarginSeconds: margin, recreateMissing: false },
+    );
+    const count = plans.filter((plan) => plan.verdict.kind === 'change').length;
+    return this.applyChanges({
+      backend,
+      plans,
+      replan,
+      flags,
+      confirm: {
+        yes: flags.yes,
+        question: `Detach the dying lease${count === 1 ? '' : 's'} of ${count} recorded reservation${count === 1 ? '' : 's'}?`,
+      },
+    });
   }
 }
 

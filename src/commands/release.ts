@@ -3,9 +3,16 @@ import { Args, Flags } from '@oclif/core';
 import { ChangeCommand, changeFlags, confirmFlags } from '../change-command.js';
 import { ABSENT, planRelease } from '../domain/change-plan.js';
 import { notFoundError, usageError } from '../errors.js';
-import { renewMarginFlag, renewMarginSeconds, ipv4Flag } from '../flags.js';
+import {
+  renewMarginFlag,
+  renewMarginSeconds,
+  ipv4Flag,
+  recordsPrefix,
+  recordsPrefixFlag,
+} from '../flags.js';
 import { networkPaths, readConfig } from '../registry/network.js';
-import { selectTargets } from '../registry/targets.js';
+import { readRecords, refreshRecord, withRecord } from '../registry/records.js';
+import { type Target, selectTargets } from '../registry/targets.js';
 
 export default class Release extends ChangeCommand {
   static override summary = 'Free subnets: delete their keys and revoke their unused etcd leases';
@@ -36,6 +43,7 @@ export default class Release extends ChangeCommand {
     force: Flags.boolean({ description: 'also release live leases and reservations' }),
     'ignore-not-found': Flags.boolean({ description: 'a subnet without a key is not an error' }),
     'renew-margin': renewMarginFlag,
+    'reservations-prefix': recordsPrefixFlag,
   };
 
   async run(): Promise<void> {
@@ -58,6 +66,12 @@ export default class Release extends ChangeCommand {
 
     const backend = await this.registry(settings);
     const subnetLen = (await readConfig(backend, paths)).config?.ipv4?.subnetLen;
+    const records = await readRecords(
+      backend,
+      recordsPrefix(flags['reservations-prefix']),
+      paths.prefix,
+    );
+    const now = new Date().toISOString();
     const selection = await selectTargets(backend, paths, {
       inputs,
       publicIP,
@@ -66,8 +80,9 @@ export default class Release extends ChangeCommand {
     for (const note of selection.notes) this.infoLine(note);
     if (flags.force) this.warnLine('--force: live leases and reservations are released too');
 
+    const plan = (target: Target) => withRecord(planRelease(target, rules), records, now);
     const plans = selection.items.map((item) => {
-      if ('target' in item) return planRelease(item.target, rules);
+      if ('target' in item) return plan(item.target);
 
       const { unmatched } = item;
       return flags['ignore-not-found']
@@ -86,7 +101,10 @@ export default class Release extends ChangeCommand {
     await this.runChanges({
       backend,
       plans,
-      replan: (target) => planRelease(target, rules),
+      replan: async (target) => {
+        await refreshRecord(backend, records, target.key);
+        return plan(target);
+      },
       flags,
       confirm: { yes: flags.yes, question: `Release ${countOf(plans)}?` },
     });

@@ -1,11 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 
+import type { BaseFlags } from '../base-command.js';
 import { ChangeCommand, changeFlags } from '../change-command.js';
 import {
   ABSENT,
   type HeldSubnet,
   type PlannedChange,
   planCreate,
+  planRecord,
   planReserve,
   preassignProblems,
 } from '../domain/change-plan.js';
@@ -15,9 +17,17 @@ import { parseLeaseValue } from '../domain/lease-attrs.js';
 import { parseSubnetKeyName } from '../domain/subnet-key.js';
 import type { NetworkConfig } from '../domain/network-config.js';
 import { notFoundError, usageError } from '../errors.js';
-import { ipv4Flag } from '../flags.js';
+import {
+  ipv4Flag,
+  recordsPrefix,
+  recordsPrefixFlag,
+  renewMarginFlag,
+  renewMarginSeconds,
+} from '../flags.js';
+import { reapplyPlans } from '../registry/reapply.js';
 import type { SubnetListing } from '../registry/backend.js';
 import { type ConfigState, networkPaths, readConfig } from '../registry/network.js';
+import { type Records, readRecords, refreshRecord, withRecord } from '../registry/records.js';
 import { type Target, selectTargets } from '../registry/targets.js';
 
 export default class Reserve extends ChangeCommand {
@@ -50,11 +60,24 @@ export default class Reserve extends ChangeCommand {
       description: 'BackendType of a pre-assigned subnet [default: config]',
     }),
     'backend-data': Flags.string({ description: 'BackendData JSON of a pre-assigned subnet' }),
+    'reservations-prefix': recordsPrefixFlag,
+    reapply: Flags.boolean({
+      description:
+        'detach leases nobody renews from recorded reservations, and put back recorded keys ' +
+        'that are gone (all recorded ones unless subnets are named)',
+      exclusive: ['public-ip', 'backend', 'backend-data'],
+    }),
+    'renew-margin': renewMarginFlag,
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Reserve);
     const inputs = await this.subnetInputs(argv as string[]);
+    if (flags.reapply) return this.reapply(inputs, flags);
+    if (flags['renew-margin'] !== undefined) {
+      throw usageError('--renew-margin only applies with --reapply');
+    }
+
     const publicIP = checkedPublicIp(flags['public-ip'], inputs);
     const preassignValue = publicIP && inputs.length > 0 ? newValue(publicIP, flags) : undefined;
     const settings = this.connectionSettings(flags);
@@ -62,23 +85,32 @@ export default class Reserve extends ChangeCommand {
 
     const backend = await this.registry(settings);
     const config = await readConfig(backend, paths);
+    const records = await readRecords(
+      backend,
+      recordsPrefix(flags['reservations-prefix']),
+      paths.prefix,
+    );
+    const named = inputs.length > 0;
+    const now = new Date().toISOString();
+    const plan = (target: Target) =>
+      withRecord(planFor(target, publicIP, named, records), records, now);
     const selection = await selectTargets(backend, paths, {
       inputs,
       publicIP: inputs.length === 0 ? publicIP : undefined,
     });
     for (const note of selection.notes) this.infoLine(note);
 
-    const named = inputs.length > 0;
     const plans: PlannedChange[] = selection.items.map((item) => {
-      if ('target' in item) return planFor(item.target, publicIP, named);
+      if ('target' in item) return plan(item.target);
 
       const { selector, key } = item.unmatched;
       if (preassignValue && selector.kind === 'cidr' && selector.cidr.family === 4) {
-        return preassignPlan(selector.cidr, key, publicIP as string, {
+        const created = preassignPlan(selector.cidr, key, publicIP as string, {
           value: preassignValue(config),
           config: config.problems.length === 0 ? config.config : undefined,
           listing: selection.listing,
         });
+        return withRecord(created, records, now);
       }
 
       return this.notFoundPlan('reserve', item.unmatched, config.config?.ipv4?.subnetLen);
@@ -110,10 +142,46 @@ export default class Reserve extends ChangeCommand {
     await this.runChanges({
       backend,
       plans,
-      replan: (target) => planFor(target, publicIP, named),
+      replan: async (target) => {
+        await refreshRecord(backend, records, target.key);
+        return plan(target);
+      },
       flags,
     });
     this.warnAboutFlannelV3(plans, flags['dry-run']);
+  }
+
+  private async reapply(
+    inputs: string[],
+    flags: BaseFlags & {
+      'dry-run': boolean;
+      json: boolean;
+      journal?: string;
+      'reservations-prefix'?: string;
+      'renew-margin'?: string;
+    },
+  ): Promise<void> {
+    const margin = renewMarginSeconds(flags['renew-margin']);
+    const settings = this.connectionSettings(flags);
+    const paths = networkPaths(settings.prefix.value);
+
+    const backend = await this.registry(settings);
+    const records = await readRecords(
+      backend,
+      recordsPrefix(flags['reservations-prefix']),
+      paths.prefix,
+    );
+    const { plans, notes, replan } = await reapplyPlans(backend, paths, records, inputs, {
+      renewMarginSeconds: margin,
+      recreateMissing: true,
+    });
+    for (const note of notes) this.infoLine(note);
+    if (plans.length === 0) {
+      this.infoLine(`no recorded reservation under ${paths.prefix}; nothing to do`);
+      return;
+    }
+
+    await this.runChanges({ backend, plans, replan, flags });
   }
 
   // flanneld with etcd v3 decides "reservation" from a zero expiry that etcd never reports.
@@ -122,15 +190,31 @@ export default class Reserve extends ChangeCommand {
 
     this.warnLine(
       'flanneld versions that use etcd v3 turn a reservation back into a 24h lease when they ' +
-        'restart, and a running flanneld probably does so within seconds (flannel issue 1329); ' +
-        `check with \`${this.config.bin} leases ls --reservations\` and reserve again if needed`,
+        'restart, and a running flanneld probably does so within seconds (flannel issue 1329). ' +
+        `The reservation is recorded: \`${this.config.bin} doctor\` reports such a lease, and ` +
+        `\`${this.config.bin} reserve --reapply\` (or \`reserve --watch\`) detaches it once ` +
+        'its host stops renewing',
     );
   }
 }
 
-/** With subnets named and --public-ip, a subnet held by another host is refused. */
-function planFor(target: Target, publicIP: string | undefined, named: boolean): PlannedChange {
-  const plan = planReserve(target);
+/**
+ * With subnets named and --public-ip, a subnet held by another host is refused. A reservation
+ * flanctl has no record of gets one, and the key is left as it is.
+ */
+function planFor(
+  target: Target,
+  publicIP: string | undefined,
+  named: boolean,
+  records: Records,
+): PlannedChange {
+  const reserved = planReserve(target);
+  const plan =
+    reserved.verdict.kind === 'unchanged' &&
+    target.before.leaseId === null &&
+    !records.byKey.has(target.key)
+      ? planRecord(target)
+      : reserved;
   const holder = parseLeaseValue(target.before.value ?? '');
   if (!named || !publicIP || !holder.ok || holder.attrs.publicIP === publicIP) return plan;
 

@@ -3,9 +3,10 @@ import { Args, Flags } from '@oclif/core';
 import { ChangeCommand, changeFlags } from '../change-command.js';
 import { FLANNEL_LEASE_TTL_SECONDS, planUnreserve } from '../domain/change-plan.js';
 import { usageError } from '../errors.js';
-import { durationSeconds } from '../flags.js';
+import { durationSeconds, recordsPrefix, recordsPrefixFlag } from '../flags.js';
 import { networkPaths, readConfig } from '../registry/network.js';
-import { selectTargets } from '../registry/targets.js';
+import { readRecords, refreshRecord, withRecord } from '../registry/records.js';
+import { type Target, selectTargets } from '../registry/targets.js';
 
 // etcd refuses shorter leases (its minimum TTL), and flannel's own lease is a day.
 const MIN_TTL_SECONDS = 5;
@@ -34,6 +35,7 @@ export default class Unreserve extends ChangeCommand {
   static override flags = {
     ...changeFlags,
     ttl: Flags.string({ description: 'TTL of the new etcd lease [default: 24h]' }),
+    'reservations-prefix': recordsPrefixFlag,
   };
 
   async run(): Promise<void> {
@@ -46,18 +48,28 @@ export default class Unreserve extends ChangeCommand {
 
     const backend = await this.registry(settings);
     const subnetLen = (await readConfig(backend, paths)).config?.ipv4?.subnetLen;
+    const records = await readRecords(
+      backend,
+      recordsPrefix(flags['reservations-prefix']),
+      paths.prefix,
+    );
+    const now = new Date().toISOString();
     const selection = await selectTargets(backend, paths, { inputs });
     for (const note of selection.notes) this.infoLine(note);
 
+    const plan = (target: Target) => withRecord(planUnreserve(target, ttl), records, now);
     const plans = selection.items.map((item) =>
       'target' in item
-        ? planUnreserve(item.target, ttl)
+        ? plan(item.target)
         : this.notFoundPlan('unreserve', item.unmatched, subnetLen),
     );
     await this.runChanges({
       backend,
       plans,
-      replan: (target) => planUnreserve(target, ttl),
+      replan: async (target) => {
+        await refreshRecord(backend, records, target.key);
+        return plan(target);
+      },
       flags,
     });
   }

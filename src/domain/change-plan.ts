@@ -6,7 +6,14 @@ import { parseLeaseValue } from './lease-attrs.js';
 import { type LeaseTtl, type StoredSubnet, classifyLease } from './lease-entry.js';
 import { type NetworkConfig, misfitReasons } from './network-config.js';
 
-export type ChangeAction = 'reserve' | 'unreserve' | 'release' | 'create' | 'restore';
+export type ChangeAction =
+  | 'reserve'
+  | 'unreserve'
+  | 'release'
+  | 'create'
+  | 'restore'
+  | 'record'
+  | 'reapply';
 
 /** A key's state as plans and the journal record it. */
 export interface KeySnapshot {
@@ -31,7 +38,14 @@ export const ABSENT: KeySnapshot = {
 /** The target state of a change. */
 export type Outcome =
   | { readonly kind: 'put'; readonly value: string; readonly lease: 'none' | 'new' }
-  | { readonly kind: 'delete' };
+  | { readonly kind: 'delete' }
+  /** The subnet key stays as it is (still guarded); only its reservation record is written. */
+  | { readonly kind: 'record' };
+
+/** A write to flanctl's reservation record of the key, in the same transaction. */
+export type RecordWrite =
+  | { readonly put: { readonly key: string; readonly value: string } }
+  | { readonly delete: { readonly key: string } };
 
 export type Verdict =
   | { readonly kind: 'change'; readonly outcome: Outcome; readonly newLeaseTtlSeconds?: number }
@@ -47,6 +61,8 @@ export interface PlannedChange {
   readonly verdict: Verdict;
   /** The lease the key loses, to revoke afterwards when no other key uses it. */
   readonly leaseToRevoke: string | null;
+  /** The reservation record written with the change, if any. */
+  readonly record?: RecordWrite;
 }
 
 export function snapshotOf(stored: StoredSubnet | undefined, ttl?: LeaseTtl): KeySnapshot {
@@ -130,6 +146,75 @@ export function planUnreserve(target: Target, ttlSeconds: number): PlannedChange
 
   const outcome: Outcome = { kind: 'put', value: before.value ?? '', lease: 'new' };
   return plan('unreserve', target, { kind: 'change', outcome, newLeaseTtlSeconds: ttlSeconds });
+}
+
+/** An existing reservation flanctl has no record of: record it and leave the key alone. */
+export function planRecord(target: Target): PlannedChange {
+  return plan('record', target, { kind: 'change', outcome: { kind: 'record' } });
+}
+
+export interface ReapplyRules {
+  readonly renewMarginSeconds: number;
+  /** The host the record names; null when it names none. */
+  readonly recordedPublicIP: string | null;
+  /** The value the key held when reserved, for a key that is gone. */
+  readonly recordedValue: string;
+  /** Put a missing key back (`reserve --reapply`); doctor --fix only detaches leases. */
+  readonly recreateMissing: boolean;
+}
+
+/**
+ * Makes a recorded reservation true again: a key whose lease nobody renews loses the lease
+ * (the subnet survives its host's outage), a missing key comes back as a reservation. A lease
+ * that is being renewed is left alone: its host is alive, and stripping it would make that
+ * flanneld renew at once, and so on forever.
+ */
+export function planReapply(target: Target, rules: ReapplyRules): PlannedChange {
+  const { before } = target;
+  if (!before.exists) {
+    if (!rules.recreateMissing) {
+      return plan('reapply', target, {
+        kind: 'unchanged',
+        reason: 'has no key; `reserve --reapply` puts it back as a reservation',
+      });
+    }
+
+    const outcome: Outcome = { kind: 'put', value: rules.recordedValue, lease: 'none' };
+    return plan('reapply', target, { kind: 'change', outcome });
+  }
+
+  const holder = parseLeaseValue(before.value ?? '');
+  if (!holder.ok) return plan('reapply', target, unreadableValue(target) as Verdict);
+  if (rules.recordedPublicIP !== null && holder.attrs.publicIP !== rules.recordedPublicIP) {
+    return plan('reapply', target, {
+      kind: 'refused',
+      exit: 'problems',
+      reason:
+        `is held by ${holder.attrs.publicIP}, but the reservation was recorded for ` +
+        `${rules.recordedPublicIP}; check which host should have it`,
+    });
+  }
+
+  if (before.leaseId === null) {
+    return plan('reapply', target, { kind: 'unchanged', reason: 'is still a reservation' });
+  }
+
+  const status = classifyLease(
+    before.leaseId,
+    before.ttlSeconds ?? undefined,
+    rules.renewMarginSeconds,
+  );
+  if (status === 'active') {
+    return plan('reapply', target, {
+      kind: 'unchanged',
+      reason:
+        `carries lease ${before.leaseId} with ${formatDuration(before.ttlSeconds ?? 0)} left, ` +
+        'which its host renews: the subnet is safe while it runs; left alone',
+    });
+  }
+
+  const outcome: Outcome = { kind: 'put', value: before.value ?? '', lease: 'none' };
+  return plan('reapply', target, { kind: 'change', outcome }, true);
 }
 
 export interface ReleaseRules {

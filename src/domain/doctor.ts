@@ -499,7 +499,7 @@ function keylessFindings(leases: readonly LeaseRecordState[] | undefined): Findi
       'keyless-lease',
       `${flannelLike.length} lease${flannelLike.length === 1 ? '' : 's'}`,
       `${flannelLike.length} etcd lease${flannelLike.length === 1 ? '' : 's'} granted for ` +
-        `${FLANNEL_GRANTED_TTL} s hold no key: flanneld leaves one behind at every renewal ` +
+        `${FLANNEL_GRANTED_TTL} s hold${flannelLike.length === 1 ? 's' : ''} no key: flanneld leaves one behind at every renewal ` +
         'and they expire by themselves; leases are cluster-wide, so flanctl never revokes them',
     ),
   ];

@@ -97,14 +97,18 @@ async function writeOnce(
   const guard: KeyGuard = plan.before.exists
     ? { key: plan.key, modRevision: plan.before.modRevision ?? 0 }
     : { key: plan.key, absent: true };
-  const write: KeyWrite =
+  const write: KeyWrite | undefined =
     outcome.kind === 'delete'
       ? { delete: { key: plan.key } }
-      : { put: { key: plan.key, value: outcome.value, leaseId: newLease } };
+      : outcome.kind === 'put'
+        ? { put: { key: plan.key, value: outcome.value, leaseId: newLease } }
+        : undefined;
+  const writes: KeyWrite[] = write ? [write] : [];
+  if (plan.record) writes.push(recordWrite(plan.record));
 
   let revision: number;
   try {
-    const result = await backend.write([guard], [write]);
+    const result = await backend.write([guard], writes);
     if (!result.applied) {
       // The granted lease would otherwise linger, keyless, for its whole TTL.
       if (newLease) await backend.revokeIfUnused(newLease);
@@ -114,7 +118,9 @@ async function writeOnce(
     revision = result.revision;
   } catch (error) {
     // A timed-out call may still have been applied: look before calling it a failure.
-    const landed = await landedRevision(backend, plan.key, write).catch(() => undefined);
+    const landed = write
+      ? await landedRevision(backend, plan.key, write).catch(() => undefined)
+      : undefined;
     if (landed === undefined) {
       if (newLease) await backend.revokeIfUnused(newLease).catch(() => undefined);
       throw mayHaveLanded(error, id);
@@ -126,14 +132,16 @@ async function writeOnce(
   const after: KeySnapshot =
     outcome.kind === 'delete'
       ? ABSENT
-      : {
-          exists: true,
-          value: outcome.value,
-          leaseId: newLease,
-          ttlSeconds: newLease ? (newLeaseTtlSeconds ?? null) : null,
-          grantedTtlSeconds: newLease ? (newLeaseTtlSeconds ?? null) : null,
-          modRevision: revision,
-        };
+      : outcome.kind === 'record'
+        ? plan.before
+        : {
+            exists: true,
+            value: outcome.value,
+            leaseId: newLease,
+            ttlSeconds: newLease ? (newLeaseTtlSeconds ?? null) : null,
+            grantedTtlSeconds: newLease ? (newLeaseTtlSeconds ?? null) : null,
+            modRevision: revision,
+          };
   const journalFailure = journal.tryAppend({
     type: 'applied',
     id,
@@ -146,6 +154,12 @@ async function writeOnce(
     ? { leaseId: plan.leaseToRevoke, ...(await revoke(backend, plan.leaseToRevoke)) }
     : undefined;
   return { plan, status: 'changed', after, journalId: id, revocation, journalFailure };
+}
+
+function recordWrite(record: NonNullable<PlannedChange['record']>): KeyWrite {
+  return 'put' in record
+    ? { put: { key: record.put.key, value: record.put.value, leaseId: null } }
+    : { delete: { key: record.delete.key } };
 }
 
 /** The key's mod revision when it is as the write would leave it (0 for a delete), else undefined. */

@@ -1,8 +1,8 @@
 // Everything `doctor` judges, read in one pass: the network as `leases ls` reads it, keys near
 // the config's path, the cluster's keyless leases and flanctl's reservation records.
 import type { LeaseRecordState, StoredText } from '../domain/doctor.js';
-import { type ReservationRecord, parseRecord, recordsDir } from '../domain/reservation-record.js';
 import type { RegistryBackend } from './backend.js';
+import { type Records, readRecords } from './records.js';
 import {
   type NetworkState,
   PREFIX_HINT_SAMPLE,
@@ -21,8 +21,7 @@ export interface AuditState {
   readonly nearMissKeys: StoredText[];
   readonly otherPrefixes: string[];
   readonly keylessLeases?: LeaseRecordState[];
-  readonly records: Map<string, ReservationRecord>;
-  readonly badRecords: Map<string, string>;
+  readonly records: Records;
 }
 
 // Enough to find a misplaced config beside the subnets dir without reading a whole keyspace.
@@ -45,12 +44,9 @@ export async function readAudit(
       ? await findOtherPrefixes(backend, prefix, PREFIX_HINT_SAMPLE)
       : [];
   const keylessLeases = await readKeylessLeases(backend, network, options.maxInFlight);
-  const { records, badRecords } = await readRecords(
-    backend,
-    recordsDir(options.recordsPrefix, prefix),
-  );
+  const records = await readRecords(backend, options.recordsPrefix, prefix);
 
-  return { network, nearMissKeys, otherPrefixes, keylessLeases, records, badRecords };
+  return { network, nearMissKeys, otherPrefixes, keylessLeases, records };
 }
 
 // Every key that starts with the prefix string, except the subnets dir: `<prefix>` itself,
@@ -90,17 +86,4 @@ async function readKeylessLeases(
     grantedTtl: answer.grantedTtl,
     keys: answer.keyCount,
   }));
-}
-
-async function readRecords(backend: RegistryBackend, dir: string) {
-  const listing = await backend.listSubnets(dir);
-  const records = new Map<string, ReservationRecord>();
-  const badRecords = new Map<string, string>();
-  for (const stored of listing.subnets) {
-    const parsed = parseRecord(stored.value);
-    if (parsed.ok) records.set(parsed.record.key, parsed.record);
-    else badRecords.set(stored.key, parsed.reason);
-  }
-
-  return { records, badRecords };
 }

@@ -195,7 +195,22 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
     assert.deepEqual(errorLines(result), []);
   });
 
-  test('(c) an existing reservation writes nothing and says so', async () => {
+  test('(c) an existing reservation is recorded, its key untouched; again, nothing', async () => {
+    const key = subnetKey(prefix, '10.5.2.0-24');
+    const stored = await mustRead(key);
+    const recordKey = `/flanctl/reservations${prefix}/10.5.2.0-24`;
+    assert.equal(await readKey(etcd.endpoint, recordKey), undefined);
+
+    const recorded = await reserve(prefix, ['10.5.2.0/24'], { journal });
+
+    assert.equal(recorded.code, 0, describeRun(recorded));
+    assert.match(recorded.stdout, /^recorded the reservation 10\.5\.2\.0\/24 .* is unchanged$/m);
+    assert.match(recorded.stdout, new RegExp(`undo: etcdctl del ${recordKey}`));
+    assert.deepEqual(await mustRead(key), stored, 'the subnet key was written');
+    const record = JSON.parse((await mustRead(recordKey)).value.toString());
+    assert.equal(record.key, key);
+    assert.equal(record.value, stored.value.toString());
+
     let result: CliResult | undefined;
     await assertNothingWritten(etcd.endpoint, async () => {
       result = await reserve(prefix, ['10.5.2.0/24'], { journal });
@@ -437,7 +452,9 @@ describe('several subnets in one call', () => {
 
     const already = resultFor(document, '10.5.2.0/24');
     assert.equal(already.ok, true);
-    assert.equal(already.status, 'unchanged');
+    assert.equal(already.action, 'record');
+    assert.equal(already.status, 'changed');
+    assert.equal(already.after?.modRevision, already.before.modRevision);
     assert.equal(already.error, null);
 
     const missing = resultFor(document, '10.5.77.0/24');
@@ -484,7 +501,10 @@ describe('several subnets in one call', () => {
       result.stdout,
     );
     assert.ok(
-      nonBlankLines(result.stdout).includes('10.5.2.0/24: already a reservation; nothing to do'),
+      nonBlankLines(result.stdout).some((line) =>
+        /^recorded the reservation 10\.5\.2\.0\/24 \(192\.0\.2\.2\) at /.test(line),
+      ),
+      result.stdout,
     );
   });
 

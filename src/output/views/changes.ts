@@ -13,6 +13,8 @@ const PAST_TENSE: Record<PlannedChange['action'], string> = {
   release: 'released',
   create: 'reserved',
   restore: 'restored',
+  record: 'recorded',
+  reapply: 'reapplied',
 };
 
 function leaseText(state: KeySnapshot): string {
@@ -44,13 +46,22 @@ function describePlan(plan: PlannedChange): string {
   const change =
     outcome.kind === 'delete'
       ? `delete ${plan.key} (${now})`
-      : outcome.lease === 'new'
-        ? `put ${plan.key} under a new etcd lease of ${formatDuration(verdict.newLeaseTtlSeconds ?? 0)} (${now})`
-        : `put ${plan.key} with no etcd lease (${now})`;
+      : outcome.kind === 'record'
+        ? `leave ${plan.key} as it is (${now})`
+        : outcome.lease === 'new'
+          ? `put ${plan.key} under a new etcd lease of ${formatDuration(verdict.newLeaseTtlSeconds ?? 0)} (${now})`
+          : `put ${plan.key} with no etcd lease (${now})`;
+  const record = plan.record ? `; ${recordText(plan.record)}` : '';
   const revoke = plan.leaseToRevoke
     ? `; then revoke lease ${plan.leaseToRevoke} if no other key uses it`
     : '';
-  return `would ${plan.action} ${plan.subnet}: ${change}${revoke}`;
+  return `would ${plan.action} ${plan.subnet}: ${change}${record}${revoke}`;
+}
+
+function recordText(record: NonNullable<PlannedChange['record']>): string {
+  return 'put' in record
+    ? `record the reservation at ${record.put.key}`
+    : `delete its reservation record ${record.delete.key}`;
 }
 
 /** Lines for stdout: the result and, for a change, how to undo it. */
@@ -71,11 +82,20 @@ function describeResult(result: ChangeResult, bin: string, context: string): str
 
   if (result.status !== 'changed' || !result.after) return [];
 
+  if (plan.action === 'record' && plan.record && 'put' in plan.record) {
+    return [
+      `recorded the reservation ${plan.subnet}${holderOf(plan, result.after)} at ` +
+        `${plan.record.put.key}; ${plan.key} is unchanged`,
+      `  undo: etcdctl del ${plan.record.put.key}`,
+    ];
+  }
+
   const lines = [
     `${PAST_TENSE[plan.action]} ${plan.subnet}${holderOf(plan, result.after)}: ${plan.key} ` +
       `${result.after.exists ? `now has ${leaseText(result.after)}` : 'deleted'} ` +
       `(was ${leaseText(plan.before)})`,
   ];
+  if (plan.record) lines.push(`  ${pastRecordText(plan.record)}`);
   const revocation = result.revocation;
   if (revocation) {
     lines.push(`  ${revocationText(revocation)}`);
@@ -89,6 +109,12 @@ function describeResult(result: ChangeResult, bin: string, context: string): str
 
   lines.push(`  undo: ${undoCommand(result, bin, context)}`);
   return lines;
+}
+
+function pastRecordText(record: NonNullable<PlannedChange['record']>): string {
+  return 'put' in record
+    ? `recorded the reservation at ${record.put.key}`
+    : `deleted its reservation record ${record.delete.key} (if there was one)`;
 }
 
 function revocationText(revocation: Revocation): string {

@@ -38,7 +38,12 @@ export function doctorText(findings: readonly Finding[], summary: DoctorSummary,
   return `${lines.join('\n')}\n`;
 }
 
-export function doctorDocument(findings: readonly Finding[], summary: DoctorSummary): string {
+/** `fixes` is the changing commands' results document, with --fix. */
+export function doctorDocument(
+  findings: readonly Finding[],
+  summary: DoctorSummary,
+  fixes?: unknown,
+): string {
   return JSON.stringify({
     findings: worstFirst(findings).map(({ severity, code, subject, message, fix }) => ({
       severity,
@@ -48,5 +53,6 @@ export function doctorDocument(findings: readonly Finding[], summary: DoctorSumm
       fix,
     })),
     summary: { ...summary, ok: summary.errors === 0 },
+    ...(fixes === undefined ? {} : { fixes }),
   });
 }
