@@ -296,7 +296,8 @@ export function misfitReasons(key: SubnetKey, config: NetworkConfig): string[] {
   return reasons;
 }
 
-function planMisfits(subnet: Cidr, plan: AddressPlan): string[] {
+/** Why flanneld would not keep `subnet` under one family's plan; empty when it fits. */
+export function planMisfits(subnet: Cidr, plan: AddressPlan): string[] {
   const text = formatCidr(subnet);
   if (!containsCidr(plan.network, subnet)) {
     return [`${text} is outside the network ${formatCidr(plan.network)}`];
