@@ -316,7 +316,8 @@ export function misfits(key: SubnetKey, config: NetworkConfig): Misfit[] {
   return found;
 }
 
-function planMisfits(subnet: Cidr, plan: AddressPlan): Misfit[] {
+/** Why flanneld would not keep `subnet` under one family's plan; empty when it fits. */
+export function planMisfits(subnet: Cidr, plan: AddressPlan): Misfit[] {
   const text = formatCidr(subnet);
   if (!containsCidr(plan.network, subnet)) {
     return [

@@ -2,6 +2,7 @@
 import {
   type InterpretContext,
   type LeaseEntry,
+  type LeaseTtl,
   type SubnetProblem,
   interpretSubnets,
 } from '../domain/lease-entry.js';
@@ -43,6 +44,12 @@ export interface NetworkState {
 export interface ReadOptions {
   readonly maxInFlight: number;
   readonly renewMarginSeconds: number;
+  /**
+   * false skips the TimeToLive calls (one per lease) for callers that need only keys, values
+   * and lease ids. Every lease entry then has a null TTL and reads as 'lease-missing': use its
+   * `type`, never its `status`. Default true.
+   */
+  readonly withTtls?: boolean;
 }
 
 export async function readConfig(
@@ -66,7 +73,10 @@ export async function readNetwork(
   const listing = await backend.listSubnets(paths.subnetsDir);
 
   const leaseIds = listing.subnets.flatMap((subnet) => (subnet.leaseId ? [subnet.leaseId] : []));
-  const ttls = await backend.leaseTtls(leaseIds, options.maxInFlight);
+  const ttls =
+    options.withTtls === false
+      ? new Map<string, LeaseTtl>()
+      : await backend.leaseTtls(leaseIds, options.maxInFlight);
 
   const context: InterpretContext = {
     nowMs: Date.now(),

@@ -15,18 +15,11 @@ import {
   planReserve,
   planUnreserve,
 } from '../../../src/domain/change-plan.js';
-import type { LeaseTtl } from '../../../src/domain/lease-entry.js';
 import { FlanctlError } from '../../../src/errors.js';
 import { Journal, readJournal } from '../../../src/journal/journal.js';
 import { type ApplyContext, applyPlan, settled } from '../../../src/registry/apply.js';
-import type {
-  KeyGuard,
-  KeyWrite,
-  LeaseDetails,
-  RegistryBackend,
-  StoredValue,
-  SubnetListing,
-} from '../../../src/registry/backend.js';
+import type { KeyGuard, KeyWrite } from '../../../src/registry/backend.js';
+import { RejectingBackend } from '../support/backend.js';
 import { NOW_MS, SUBNETS_DIR, leaseValue } from '../support/leases.js';
 
 const PREFIX = '/coreos.com/network';
@@ -38,8 +31,7 @@ const RENEWED_LEASE = 'ffffffffffffff01';
 const COMMAND = ['flanctl', 'reserve', '10.5.1.0/24'];
 
 /** Records every call; write() answers from a script of applied flags (true when it runs out). */
-class FakeBackend implements RegistryBackend {
-  readonly api = 'v3' as const;
+class FakeBackend extends RejectingBackend {
   readonly writes: Array<{ guards: KeyGuard[]; writes: KeyWrite[] }> = [];
   readonly grants: number[] = [];
   readonly revokes: string[] = [];
@@ -54,9 +46,11 @@ class FakeBackend implements RegistryBackend {
   constructor(
     private readonly applied: boolean[] = [],
     private readonly journalFile?: string,
-  ) {}
+  ) {
+    super();
+  }
 
-  async write(guards: KeyGuard[], writes: KeyWrite[]) {
+  override async write(guards: KeyGuard[], writes: KeyWrite[]) {
     this.writes.push({ guards, writes });
     if (this.journalFile) this.journalLinesAtWrite.push(linesOf(this.journalFile).length);
     if (this.writeError) throw this.writeError;
@@ -66,53 +60,17 @@ class FakeBackend implements RegistryBackend {
     return { applied, revision: this.revision };
   }
 
-  async grantLease(ttlSeconds: number): Promise<string> {
+  override async grantLease(ttlSeconds: number): Promise<string> {
     this.grants.push(ttlSeconds);
     this.granted += 1;
     return `7fffffffffff00${String(this.granted).padStart(2, '0')}`;
   }
 
-  async revokeIfUnused(leaseId: string) {
+  override async revokeIfUnused(leaseId: string) {
     this.revokes.push(leaseId);
     const keys = this.keysOn.get(leaseId) ?? [];
     return { revoked: keys.length === 0, keys };
   }
-
-  readValue(): Promise<StoredValue | undefined> {
-    return unexpected('readValue');
-  }
-  listSubnets(): Promise<SubnetListing> {
-    return unexpected('listSubnets');
-  }
-  leaseTtls(): Promise<Map<string, LeaseTtl>> {
-    return unexpected('leaseTtls');
-  }
-  leaseDetails(): Promise<LeaseDetails> {
-    return unexpected('leaseDetails');
-  }
-  readSubnet(): Promise<never> {
-    return unexpected('readSubnet');
-  }
-  sampleKeys(): Promise<string[]> {
-    return unexpected('sampleKeys');
-  }
-  readRange(): Promise<StoredValue[]> {
-    return unexpected('readRange');
-  }
-  listLeases(): Promise<string[] | undefined> {
-    return unexpected('listLeases');
-  }
-  leaseUsage(): Promise<never> {
-    return unexpected('leaseUsage');
-  }
-  readV2Value(): Promise<never> {
-    return unexpected('readV2Value');
-  }
-  close(): void {}
-}
-
-function unexpected(name: string): Promise<never> {
-  return Promise.reject(new Error(`applyPlan should not call ${name}`));
 }
 
 function linesOf(file: string): string[] {
