@@ -11,8 +11,8 @@ import {
   misfits,
   parseNetworkConfig,
   planCapacity,
-  planUsage,
 } from './network-config.js';
+import { holdingsOf, layoutPlan, usageTotals } from './address-usage.js';
 import type { ReservationRecord } from './reservation-record.js';
 
 export type FindingSeverity = 'error' | 'warning' | 'info';
@@ -521,17 +521,12 @@ function planFinding(
   entries: readonly LeaseEntry[],
   warnPercent: number,
 ): Finding {
-  const usage = planUsage(
-    plan,
-    entries.map((entry) => ({
-      subnet: plan.family === 4 ? entry.subnet.ipv4 : entry.subnet.ipv6,
-      reserved: entry.type === 'reservation',
-    })),
-  );
+  const usage = usageTotals(layoutPlan(plan, holdingsOf(entries, plan.family, true)));
   const bounds = describeBounds(plan);
   const network = formatCidr(plan.network);
+  const blocked = usage.blocked > 0n ? `, ${usage.blocked} blocked by keys that do not fit` : '';
   const counts =
-    `${usage.used} of ${usage.capacity} subnets used (${usage.reserved} reserved), ` +
+    `${usage.used} of ${usage.capacity} subnets used (${usage.reserved} reserved)${blocked}, ` +
     `${usage.free} free between SubnetMin ${bounds.min} and SubnetMax ${bounds.max}`;
 
   if (usage.free === 0n) {
@@ -544,7 +539,7 @@ function planFinding(
     );
   }
 
-  const percent = Number((BigInt(usage.used) * 100n) / usage.capacity);
+  const percent = usage.percentUsed ?? 100;
   if (percent >= warnPercent) {
     return finding(
       'warning',

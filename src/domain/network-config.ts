@@ -353,28 +353,3 @@ export function planMisfits(subnet: Cidr, plan: AddressPlan): Misfit[] {
 
   return found;
 }
-
-export interface PlanUsage {
-  readonly capacity: bigint;
-  /** Keys on a subnet flanneld could allocate (in range, aligned, SubnetLen long). */
-  readonly used: number;
-  readonly reserved: number;
-  readonly free: bigint;
-}
-
-/** How much of a plan's SubnetMin..SubnetMax range the stored keys take. */
-export function planUsage(
-  plan: AddressPlan,
-  subnets: ReadonlyArray<{ readonly subnet: Cidr | undefined; readonly reserved: boolean }>,
-): PlanUsage {
-  const capacity = planCapacity(plan);
-  const taken = new Map<bigint, boolean>();
-  for (const { subnet, reserved } of subnets) {
-    if (!subnet || planMisfits(subnet, plan).length > 0) continue;
-    taken.set(subnet.address, (taken.get(subnet.address) ?? false) || reserved);
-  }
-
-  const reserved = [...taken.values()].filter(Boolean).length;
-  const free = capacity - BigInt(taken.size);
-  return { capacity, used: taken.size, reserved, free: free < 0n ? 0n : free };
-}

@@ -210,6 +210,7 @@ describe('flanctl config show', () => {
           capacity: '255',
           used: 5,
           reserved: 2,
+          blocked: 0,
           free: '250',
         },
       );

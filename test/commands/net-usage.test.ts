@@ -8,6 +8,7 @@ import { before, describe, test } from 'node:test';
 import { type CliResult, runCli } from '../helpers/cli.js';
 import {
   EXIT_OK,
+  EXIT_NOT_FOUND,
   EXIT_PROBLEMS,
   EXIT_USAGE,
   assertExitCode,
@@ -508,11 +509,11 @@ describe('flanctl net usage', () => {
       await seedCaseAt(etcd.endpoint, inverted, loadCaseState('C11', 'etcd-state-b.json'));
     });
 
-    test('no config: exit 3, one line naming the key, nothing on stdout', async () => {
+    test('no config: exit 4 as for config show, one line naming the key, no stdout', async () => {
       for (const extra of [[], ['--json'], ['--map']]) {
         const result = await netUsage(missing, extra);
 
-        assertOneLineFlanctlError(result, EXIT_PROBLEMS, `no network config at ${missing}/config`);
+        assertOneLineFlanctlError(result, EXIT_NOT_FOUND, `no network config at ${missing}/config`);
       }
     });
 

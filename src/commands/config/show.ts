@@ -1,6 +1,6 @@
 import { FlanctlCommand } from '../../base-command.js';
 import { parseSubnetKeyName } from '../../domain/subnet-key.js';
-import { planUsage } from '../../domain/network-config.js';
+import { type Holding, layoutPlan, usageTotals } from '../../domain/address-usage.js';
 import { FlanctlError, notFoundError } from '../../errors.js';
 import { jsonFlag } from '../../flags.js';
 import { type ConfigReport, configDocument, configText } from '../../output/views/config.js';
@@ -43,17 +43,17 @@ export default class ConfigShow extends FlanctlCommand {
     }
 
     const listing = await backend.listSubnets(paths.subnetsDir);
-    const keys = listing.subnets.map((stored) => ({
-      parsed: parseSubnetKeyName(stored.name),
-      reserved: stored.leaseId === null,
-    }));
+    const keys = listing.subnets.flatMap((stored) => {
+      const parsed = parseSubnetKeyName(stored.name);
+      return parsed.ok ? [{ key: parsed.key, reserved: stored.leaseId === null }] : [];
+    });
     const plans = [state.config?.ipv4, state.config?.ipv6].flatMap((plan) => {
       if (!plan) return [];
-      const subnets = keys.map(({ parsed, reserved }) => ({
-        subnet: parsed.ok ? (plan.family === 4 ? parsed.key.ipv4 : parsed.key.ipv6) : undefined,
-        reserved,
+      const holdings: Holding[] = keys.map(({ key, reserved }) => ({
+        subnet: plan.family === 4 ? key.ipv4 : key.ipv6,
+        holder: reserved ? 'reservation' : 'lease',
       }));
-      return [{ plan, usage: planUsage(plan, subnets) }];
+      return [{ plan, usage: usageTotals(layoutPlan(plan, holdings)) }];
     });
 
     const report: ConfigReport = { key: paths.configKey, state, plans };

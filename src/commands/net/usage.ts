@@ -163,7 +163,7 @@ function missingConfigMessage(configKey: string): string {
 
 function configError(config: ConfigState, configKey: string): FlanctlError {
   if (config.text === undefined)
-    return new FlanctlError('problems', missingConfigMessage(configKey));
+    return new FlanctlError('notFound', missingConfigMessage(configKey));
 
   const messages = config.problems.map((problem) => problem.message);
   if (messages.length === 0) messages.push('it defines no address family');

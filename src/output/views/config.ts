@@ -1,12 +1,13 @@
 // `config show` output. Pure.
 import { formatCidr } from '../../domain/cidr.js';
-import { type AddressPlan, type PlanUsage, describeBounds } from '../../domain/network-config.js';
+import type { UsageTotals } from '../../domain/address-usage.js';
+import { type AddressPlan, describeBounds } from '../../domain/network-config.js';
 import type { ConfigState } from '../../registry/network.js';
 import { printable } from '../printable.js';
 
 export interface PlanReport {
   readonly plan: AddressPlan;
-  readonly usage: PlanUsage;
+  readonly usage: UsageTotals;
 }
 
 export interface ConfigReport {
@@ -36,8 +37,9 @@ export function configDocument(report: ConfigReport): string {
       defaulted: plan.defaulted,
       // Capacity can exceed 2^53 for IPv6 plans, so counts that can are strings.
       capacity: usage.capacity.toString(),
-      used: usage.used,
-      reserved: usage.reserved,
+      used: Number(usage.used),
+      reserved: Number(usage.reserved),
+      blocked: Number(usage.blocked),
       free: usage.free.toString(),
     })),
   });
@@ -61,9 +63,13 @@ export function configText(report: ConfigReport): string {
       `  SubnetMin:   ${marked('SubnetMin', bounds.min)}`,
       `  SubnetMax:   ${marked('SubnetMax', bounds.max)}`,
       `  Subnets:     ${usage.capacity} (used ${usage.used}, of which reserved ` +
-        `${usage.reserved}; free ${usage.free})`,
+        `${usage.reserved};${blockedText(usage)} free ${usage.free})`,
     );
   }
 
   return lines.join('\n') + '\n';
+}
+
+function blockedText(usage: UsageTotals): string {
+  return usage.blocked > 0n ? ` blocked by keys that do not fit ${usage.blocked};` : '';
 }

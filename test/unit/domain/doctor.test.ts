@@ -414,7 +414,7 @@ describe('doctor: capacity', () => {
       'capacity',
     );
     assert.equal(warned.severity, 'warning');
-    assert.match(warned.message, /\(66% used; warning from 60%\)/);
+    assert.match(warned.message, /\(66\.6% used; warning from 60%\)/);
   });
 
   it('suggests what a longer SubnetLen would give (C11)', () => {
