@@ -83,7 +83,7 @@ export default class NetUsage extends FlanctlCommand {
   }
 }
 
-/** The config, or exit 3 naming the key (and prefixes that hold one) when it is missing. */
+/** The config, or exit 4 naming the key (and prefixes that hold one) when it is missing. */
 async function readConfigOrFail(
   backend: RegistryBackend,
   paths: NetworkPaths,
@@ -93,7 +93,7 @@ async function readConfigOrFail(
 
   const others = await findOtherPrefixes(backend, paths.prefix, PREFIX_HINT_SAMPLE);
   throw new FlanctlError(
-    'problems',
+    'notFound',
     missingConfigMessage(paths.configKey),
     others.length > 0
       ? `a flannel config exists under ${others.join(', ')} (use --prefix)`
