@@ -107,6 +107,8 @@ export interface JournaledRunOptions {
   /** Give the journal through FLANCTL_JOURNAL instead of --journal. */
   journalFromEnv?: boolean;
   stdin?: string;
+  /** More environment for the run (FLANCTL_* settings). */
+  env?: Record<string, string | undefined>;
 }
 
 export class JournalSandbox {
@@ -137,6 +139,7 @@ export class JournalSandbox {
       stdin: options.stdin,
       // A changing command must never fall back to the home directory's journal.
       env: {
+        ...options.env,
         HOME: this.home,
         XDG_STATE_HOME: undefined,
         FLANCTL_JOURNAL: options.journalFromEnv ? journal : undefined,
