@@ -301,7 +301,7 @@ describe('reservation guard', () => {
       const subnet = key.slice(key.lastIndexOf('/') + 1).replace('-', '/');
       const mark = host.events.length;
       assertExitCode(await flanctl('reserve', prefix, [subnet]), EXIT_OK);
-      const renewal = await host.waitFor(
+      await host.waitFor(
         'the re-lease that answers the reservation',
         (event) => event.event === 'reattached' && event.trigger === 'watch',
         { from: mark },
