@@ -2,8 +2,9 @@
 // defect of every kind it can build in a real etcd, the filters, and the exit codes.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 
+import { JournalSandbox } from '../helpers/changing-commands.js';
 import { runCli } from '../helpers/cli.js';
 import {
   EXIT_OK,
@@ -72,6 +73,11 @@ function problemCodes(document: DoctorJson): string[] {
 
 describe('flanctl doctor', () => {
   const etcd = etcdForSuite();
+  const sandbox = new JournalSandbox('doctor');
+  after(() => sandbox.remove());
+
+  const releaseForced = (prefix: string, subnet: string) =>
+    sandbox.run(etcd.endpoint, 'release', prefix, [subnet, '--yes', '--force']);
 
   async function seedCase(caseId: string, file?: string): Promise<string> {
     const prefix = testPrefix('doctor', caseId, file ?? 'main');
@@ -126,19 +132,7 @@ describe('flanctl doctor', () => {
     assert.match(capacity.message, /out of subnets/);
     assert.match(full.result.stderr, /1 error found/);
 
-    const release = await runCli([
-      'release',
-      '10.5.2.0/24',
-      '--yes',
-      '--force',
-      '--journal',
-      '/dev/null',
-      '--endpoints',
-      etcd.endpoint,
-      '--prefix',
-      prefix,
-    ]);
-    assertExitCode(release, EXIT_OK);
+    assertExitCode(await releaseForced(prefix, '10.5.2.0/24'), EXIT_OK);
 
     const after = await doctorJson(etcd.endpoint, prefix);
     assertExitCode(after.result, EXIT_OK);
@@ -170,19 +164,7 @@ describe('flanctl doctor', () => {
     assert.match(capacity.message, /10\.30\.0\.0\/21 is never allocated/);
     assert.match(capacity.message, /SubnetLen 24 gives 255/);
 
-    const release = await runCli([
-      'release',
-      '10.30.8.0/21',
-      '--yes',
-      '--force',
-      '--journal',
-      '/dev/null',
-      '--endpoints',
-      etcd.endpoint,
-      '--prefix',
-      prefix,
-    ]);
-    assertExitCode(release, EXIT_OK);
+    assertExitCode(await releaseForced(prefix, '10.30.8.0/21'), EXIT_OK);
     const oneFree = await doctorJson(etcd.endpoint, prefix);
     assertExitCode(oneFree.result, EXIT_OK);
     const warning = onlyFinding(oneFree.document, 'capacity');
