@@ -26,6 +26,7 @@ import type {
   RegistryBackend,
   StoredValue,
   SubnetListing,
+  SubnetWatchNotice,
 } from '../../../src/registry/backend.js';
 import { NOW_MS, SUBNETS_DIR, leaseValue } from '../support/leases.js';
 
@@ -95,6 +96,9 @@ class FakeBackend implements RegistryBackend {
   }
   sampleKeys(): Promise<string[]> {
     return unexpected('sampleKeys');
+  }
+  watchSubnets(): AsyncIterable<SubnetWatchNotice> {
+    throw new Error('applyPlan should not call watchSubnets');
   }
   close(): void {}
 }
