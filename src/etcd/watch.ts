@@ -115,8 +115,9 @@ interface StreamListener {
   events(revision: number, events: WatchEvent[]): void;
 }
 
-// A read before the stream: etcd3 renews an auth token that a restarted etcd forgot only on
-// ordinary calls, never on a stream, and a failed read names the reason as other calls do.
+// A read before each new stream: etcd3 renews an auth token etcd refuses (JWT tokens expire
+// after a fixed time) only when an ordinary call is refused, never for a stream, which would
+// then be refused at every try (test/integration/watch-auth.test.ts).
 async function reopen(
   client: WatchingClient,
   target: WatchTarget,
