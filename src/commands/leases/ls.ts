@@ -36,7 +36,9 @@ export default class LeasesLs extends FlanctlCommand {
 
   static override description =
     'Reads all keys under <prefix>/subnets/ at one revision, then asks etcd for the remaining ' +
-    'TTL of each distinct lease concurrently. A key without an etcd lease is a reservation.';
+    'TTL of each distinct lease concurrently. A key without an etcd lease is a reservation. ' +
+    'With --watch it then follows the changes from that revision with an etcd watch and prints ' +
+    'one labelled line per change, until SIGINT or SIGTERM.';
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
