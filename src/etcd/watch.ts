@@ -58,9 +58,14 @@ export function followRange(
   target: WatchTarget,
   signal: AbortSignal,
 ): AsyncIterable<WatchNotice> {
-  const queue = new NoticeQueue<WatchNotice>();
-  void follow(client, target, signal, queue).finally(() => queue.end());
-  signal.addEventListener('abort', () => queue.end(), { once: true });
+  // Also ends when the reader stops reading, so no stream is left reconnecting behind its back.
+  const stop = new AbortController();
+  if (signal.aborted) stop.abort();
+  signal.addEventListener('abort', () => stop.abort(), { once: true, signal: stop.signal });
+
+  const queue = new NoticeQueue<WatchNotice>(() => stop.abort());
+  stop.signal.addEventListener('abort', () => queue.end(), { once: true });
+  void follow(client, target, stop.signal, queue).finally(() => stop.abort());
   return queue;
 }
 
@@ -190,6 +195,9 @@ class NoticeQueue<T> implements AsyncIterable<T> {
   private waiting?: (result: IteratorResult<T>) => void;
   private ended = false;
 
+  /** `onReturn` runs when the reader leaves its loop early. */
+  constructor(private readonly onReturn: () => void) {}
+
   push(item: T): void {
     if (this.ended) return;
     if (this.waiting) {
@@ -216,6 +224,7 @@ class NoticeQueue<T> implements AsyncIterable<T> {
         return new Promise((resolve) => (this.waiting = resolve));
       },
       return: () => {
+        this.onReturn();
         this.end();
         return Promise.resolve({ value: undefined, done: true });
       },

@@ -160,7 +160,8 @@ describe('flanctl leases ls --watch', () => {
 
       // A lease that runs out, once granted after the listing and once listed.
       const shortLease = await putKeys(etcd.endpoint, [
-        { key: shortLived.key, value: hostValue(5), lease: 'short', ttl: 2 },
+        // Short, but long enough that flanctl asks for its TTL before it runs out.
+        { key: shortLived.key, value: hostValue(5), lease: 'short', ttl: 5 },
       ]);
       await seen(watcher, 'allocated', shortLived.cidr);
       const expiry = await seen(watcher, 'expired', shortLived.cidr);
@@ -289,6 +290,20 @@ describe('flanctl leases ls --watch', () => {
 describe('flanctl leases ls --watch across etcd restarts and compaction', () => {
   const etcd = etcdForSuite();
 
+  /**
+   * Waits for the listing of `listed`, then puts `live` and waits for its change: only then is
+   * the watch stream surely open (it opens after the listing is printed).
+   */
+  async function streamIsOpen(
+    watcher: CliProcess,
+    listed: { cidr: string },
+    live: { cidr: string; key: string },
+  ) {
+    await seen(watcher, 'initial', listed.cidr);
+    await putKey(etcd.endpoint, live.key, hostValue(99));
+    await seen(watcher, 'reserved', live.cidr);
+  }
+
   /** Stops etcd and starts it again on the same port and data, running `meanwhile` between. */
   async function restartEtcd(meanwhile: () => Promise<void> = async () => {}) {
     await etcd.server.stopKeepingData();
@@ -332,10 +347,10 @@ describe('flanctl leases ls --watch across etcd restarts and compaction', () => 
 
   test('a change written while it was cut off from etcd is seen once', async () => {
     const prefix = testPrefix('watch', 'cut-off');
-    const [first, missed, marker] = [1, 2, 3].map((n) => subnet(prefix, n));
+    const [first, live, missed, marker] = [1, 2, 3, 4].map((n) => subnet(prefix, n));
     await putKey(etcd.endpoint, first.key, hostValue(1));
     const watcher = watch(etcd.endpoint, prefix, '--json');
-    await seen(watcher, 'initial', first.cidr);
+    await streamIsOpen(watcher, first, live);
 
     // Frozen, flanctl cannot reconnect before the write: its stream dies with the old etcd.
     watcher.signal('SIGSTOP');
@@ -350,6 +365,7 @@ describe('flanctl leases ls --watch across etcd restarts and compaction', () => 
     await putKey(etcd.endpoint, marker.key, hostValue(3));
     await seen(watcher, 'reserved', marker.cidr);
     assert.deepEqual(eventsBySubnet(watcher), {
+      [live.cidr]: ['reserved'],
       [missed.cidr]: ['reserved'],
       [marker.cidr]: ['reserved'],
     });
@@ -361,7 +377,9 @@ describe('flanctl leases ls --watch across etcd restarts and compaction', () => 
 
   test('after a compaction past its revision: a resync event, the differences, and on', async () => {
     const prefix = testPrefix('watch', 'compacted');
-    const [kept, moved, gone, added, marker] = [1, 2, 3, 4, 5].map((n) => subnet(prefix, n));
+    const [kept, moved, gone, added, marker, live] = [1, 2, 3, 4, 5, 6].map((n) =>
+      subnet(prefix, n),
+    );
     await putKeys(etcd.endpoint, [
       { key: `${prefix}/config`, value: CONFIG_10_5 },
       { key: kept.key, value: hostValue(1), lease: 'one' },
@@ -369,7 +387,7 @@ describe('flanctl leases ls --watch across etcd restarts and compaction', () => 
       { key: gone.key, value: hostValue(3) },
     ]);
     const watcher = watch(etcd.endpoint, prefix, '--json');
-    await seen(watcher, 'initial', gone.cidr);
+    await streamIsOpen(watcher, gone, live);
 
     let compactedAt = 0;
     watcher.signal('SIGSTOP');
@@ -391,9 +409,9 @@ describe('flanctl leases ls --watch across etcd restarts and compaction', () => 
     await putKey(etcd.endpoint, marker.key, hostValue(5));
     await seen(watcher, 'reserved', marker.cidr);
 
-    const afterResync = watcher
-      .objects<WatchObject>()
-      .filter((object) => object.event !== 'initial')
+    const objects = watcher.objects<WatchObject>();
+    const afterResync = objects
+      .slice(objects.findIndex((object) => object.event === 'resync'))
       .map((object) => [object.event, object.subnet ?? '', object.revision]);
     assert.deepEqual(afterResync.slice(0, 4), [
       ['resync', '', resync.revision],

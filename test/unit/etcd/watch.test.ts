@@ -200,6 +200,21 @@ describe('followRange', () => {
     await until(() => client.closed === 1, 'the stream to be closed');
   });
 
+  test('stops following when its reader leaves the loop', async () => {
+    const client = new ScriptedClient();
+    const stop = new AbortController();
+    const target = { key: Buffer.from('/k/'), rangeEnd: Buffer.from('/k0'), startRevision: 11 };
+    void client.stream(1).then((listener) => listener.response({ kind: 'created', revision: 50 }));
+
+    for await (const notice of followRange(client, target, stop.signal)) {
+      assert.equal(notice.kind, 'connected');
+      break;
+    }
+
+    await until(() => client.closed === 1, 'the stream to be closed');
+    assert.equal(stop.signal.aborted, false, "the caller's signal is left alone");
+  });
+
   test('ends when stopped while waiting to retry', async () => {
     const client = new ScriptedClient();
     const watch = start(client, 11);
