@@ -48,8 +48,42 @@ export interface LeaseTimeToLive {
   keys: string[];
 }
 
+export interface WatchRequest {
+  key: Buffer;
+  rangeEnd: Buffer;
+  startRevision: number;
+}
+
+/** One change as a watch reports it; a delete carries the key and the deleting revision. */
+export interface WatchEvent {
+  type: 'put' | 'delete';
+  kv: KeyValue;
+}
+
+/**
+ * What a watch stream says: the watch exists (at store revision `revision`), changes (none:
+ * a progress notice that everything up to `revision` was sent), or that etcd compacted the
+ * history the watch was to start from. A stream that fails calls `failed` instead.
+ */
+export type WatchResponse =
+  | { kind: 'created'; revision: number }
+  | { kind: 'events'; revision: number; events: WatchEvent[] }
+  | { kind: 'compacted'; compactRevision: number };
+
+export interface WatchListener {
+  response(response: WatchResponse): void;
+  /** Called once, when the stream fails or etcd cancels the watch; never after close(). */
+  failed(error: FlanctlError): void;
+}
+
+export interface WatchStream {
+  close(): void;
+}
+
 // Large networks exceed gRPC's 4 MiB default in one reply even when read in pages of big values.
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const KEEPALIVE_TIME_MS = 30_000;
+const KEEPALIVE_TIMEOUT_MS = 10_000;
 
 export class EtcdClient {
   private constructor(
@@ -95,6 +129,10 @@ export class EtcdClient {
       grpcOptions: {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
         'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+        // A watch sits idle for hours; pings find a connection that died without a word (a
+        // host gone behind a firewall, a frozen etcd). etcd allows one ping per 5 s.
+        'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+        'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
       },
     });
 
@@ -113,14 +151,7 @@ export class EtcdClient {
     );
 
     return {
-      kvs: response.kvs.map((kv) => ({
-        key: kv.key.toString(),
-        value: kv.value.toString(),
-        lease: kv.lease,
-        createRevision: Number(kv.create_revision),
-        modRevision: Number(kv.mod_revision),
-        version: Number(kv.version),
-      })),
+      kvs: response.kvs.map(toKeyValue),
       more: response.more,
       revision: Number(response.header.revision),
     };
@@ -266,6 +297,56 @@ export class EtcdClient {
     });
   }
 
+  /**
+   * Opens one watch stream on a key range. It has no deadline: it lives until close(), a failure
+   * or etcd cancelling it. It does not reconnect; src/etcd/watch.ts does that.
+   */
+  async openWatch(request: WatchRequest, listener: WatchListener): Promise<WatchStream> {
+    const stream = await this.call(() =>
+      this.client.watchClient.watch({ deadline: Number.POSITIVE_INFINITY }),
+    );
+    let done = false;
+    const fail = async (error: unknown) => {
+      if (done) return;
+      done = true;
+      stream.cancel();
+      const translated = await this.translate(this.etcd.castGrpcError(error as Error));
+      listener.failed(translated);
+    };
+
+    stream.on('data', (response: Etcd3Module.IWatchResponse) => {
+      if (done) return;
+      const compactRevision = Number(response.compact_revision);
+      if (compactRevision > 0) {
+        done = true;
+        stream.cancel();
+        listener.response({ kind: 'compacted', compactRevision });
+      } else if (response.canceled) {
+        const reason = response.cancel_reason || 'etcd cancelled the watch';
+        void fail(this.etcd.castGrpcErrorMessage(reason));
+      } else {
+        listener.response(toWatchResponse(response));
+      }
+    });
+    stream.on('error', (error: Error) => void fail(error));
+    stream.on('end', () => void fail(new this.etcd.EtcdWatchStreamEnded()));
+
+    stream.write({
+      create_request: {
+        key: request.key,
+        range_end: request.rangeEnd,
+        start_revision: request.startRevision,
+        progress_notify: true,
+      },
+    });
+    return {
+      close() {
+        done = true;
+        stream.cancel();
+      },
+    };
+  }
+
   close(): void {
     this.client.close();
   }
@@ -372,6 +453,30 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+function toWatchResponse(response: Etcd3Module.IWatchResponse): WatchResponse {
+  const revision = Number(response.header.revision);
+  if (response.created) return { kind: 'created', revision };
+
+  const events = response.events.map(
+    (event): WatchEvent => ({
+      type: event.type === 'Delete' ? 'delete' : 'put',
+      kv: toKeyValue(event.kv),
+    }),
+  );
+  return { kind: 'events', revision, events };
+}
+
+function toKeyValue(kv: Etcd3Module.IKeyValue): KeyValue {
+  return {
+    key: kv.key.toString(),
+    value: kv.value.toString(),
+    lease: kv.lease,
+    createRevision: Number(kv.create_revision),
+    modRevision: Number(kv.mod_revision),
+    version: Number(kv.version),
+  };
 }
 
 function firstLine(error: unknown): string {

@@ -1,6 +1,7 @@
 // What flanctl needs from an etcd API. v3 is implemented; the v2 store is a later addition
 // behind the same interface.
 import type { LeaseTtl, StoredSubnet } from '../domain/lease-entry.js';
+import type { FlanctlError } from '../errors.js';
 
 export interface StoredValue {
   readonly key: string;
@@ -30,6 +31,18 @@ export type KeyWrite =
   | { put: { key: string; value: string; leaseId: string | null } }
   | { delete: { key: string } };
 
+/** One change under a watched dir; `revision` is the one that made it. */
+export type SubnetEvent =
+  | { kind: 'put'; revision: number; subnet: StoredSubnet }
+  | { kind: 'delete'; revision: number; key: string; name: string };
+
+/** What watchSubnets reports; see WatchNotice in src/etcd/watch.ts. */
+export type SubnetWatchNotice =
+  | { kind: 'changes'; events: SubnetEvent[] }
+  | { kind: 'connected'; fromRevision: number }
+  | { kind: 'failed'; error: FlanctlError; retryInMs: number }
+  | { kind: 'compacted'; compactRevision: number; fromRevision: number };
+
 export interface RegistryBackend {
   readonly api: 'v3';
   readValue(key: string): Promise<StoredValue | undefined>;
@@ -56,5 +69,14 @@ export interface RegistryBackend {
   readV2Value(key: string): Promise<{ enabled: boolean; text?: string }>;
   /** Up to `limit` key names of the whole keyspace, for hints when a prefix is empty. */
   sampleKeys(limit: number): Promise<string[]>;
+  /**
+   * Every change under `dir` from `startRevision` on, across etcd restarts, until `signal`
+   * aborts or etcd compacted the history it needs (a `compacted` notice, then the end).
+   */
+  watchSubnets(
+    dir: string,
+    startRevision: number,
+    signal: AbortSignal,
+  ): AsyncIterable<SubnetWatchNotice>;
   close(): void;
 }

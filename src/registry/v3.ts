@@ -1,6 +1,7 @@
 // flannel's data through the etcd v3 API.
 import type { LeaseTtl, StoredSubnet } from '../domain/lease-entry.js';
-import type { EtcdClient, KeyValue, WriteOp } from '../etcd/client.js';
+import type { EtcdClient, KeyValue, WatchEvent, WriteOp } from '../etcd/client.js';
+import { followRange } from '../etcd/watch.js';
 import { FlanctlError } from '../errors.js';
 import type {
   KeyGuard,
@@ -9,7 +10,9 @@ import type {
   LeaseUsage,
   RegistryBackend,
   StoredValue,
+  SubnetEvent,
   SubnetListing,
+  SubnetWatchNotice,
 } from './backend.js';
 
 // Pages of 1,000 flannel keys are ~200 KB: far below gRPC's message limit, few round trips.
@@ -149,6 +152,19 @@ export class V3Backend implements RegistryBackend {
     return result.kvs.map((kv) => kv.key);
   }
 
+  async *watchSubnets(
+    dir: string,
+    startRevision: number,
+    signal: AbortSignal,
+  ): AsyncIterable<SubnetWatchNotice> {
+    const target = { key: Buffer.from(dir), rangeEnd: prefixEnd(Buffer.from(dir)), startRevision };
+    for await (const notice of followRange(this.client, target, signal)) {
+      yield notice.kind === 'events'
+        ? { kind: 'changes', events: notice.events.map((event) => toSubnetEvent(event, dir)) }
+        : notice;
+    }
+  }
+
   close(): void {
     this.client.close();
   }
@@ -174,6 +190,12 @@ async function mapConcurrently<T>(
   const workers = Math.max(1, Math.min(maxInFlight, pending.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return answers;
+}
+
+function toSubnetEvent(event: WatchEvent, dir: string): SubnetEvent {
+  const revision = event.kv.modRevision;
+  if (event.type === 'put') return { kind: 'put', revision, subnet: toStoredSubnet(event.kv, dir) };
+  return { kind: 'delete', revision, key: event.kv.key, name: event.kv.key.slice(dir.length) };
 }
 
 function toStoredSubnet(kv: KeyValue, dir: string): StoredSubnet {

@@ -14,9 +14,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface EtcdServer {
   endpoint: string;
   clientPort: number;
+  /** The running process; a new one after startAgain(). */
   pid: number;
   dataDir: string;
   stop(): Promise<void>;
+  /** Stops the process (SIGTERM, as an operator's restart does) and keeps the data dir. */
+  stopKeepingData(): Promise<void>;
+  /** Starts etcd again on the same ports and data after stopKeepingData(); waits until healthy. */
+  startAgain(): Promise<void>;
 }
 
 export interface EtcdTlsOptions {
@@ -170,38 +175,26 @@ async function startEtcdOnce(
     ...(options.extraArgs ?? []),
   ];
 
-  const logFd = fs.openSync(logPath, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(ETCD_BINARY, args, {
-      cwd: dataDir,
-      env: etcdEnvironment(),
-      stdio: ['ignore', logFd, logFd],
-      // Its own process group, so a Ctrl-C meant for the demo does not reach a kept etcd.
-      detached: options.keepAfterExit === true,
-    });
-  } finally {
-    // The child holds its own copy of the descriptor.
-    fs.closeSync(logFd);
-  }
-
-  const spawnError = await spawnFailure(child);
-  if (spawnError !== undefined) {
+  const launch = () => launchEtcd(args, dataDir, logPath, options.keepAfterExit === true);
+  const launched = await launch();
+  if (launched.kind === 'failed') {
     await rm(dataDir, { recursive: true, force: true });
-    return {
-      kind: 'failed',
-      portTaken: false,
-      message: `cannot run '${ETCD_BINARY}': ${spawnError.message}`,
-    };
+    return { kind: 'failed', portTaken: false, message: launched.message };
   }
 
-  const pid = child.pid as number;
-  if (options.keepAfterExit !== true) runningEtcds.set(pid, dataDir);
-  child.once('exit', () => runningEtcds.delete(pid));
-  // A test that forgets stop() must not hang on this handle; the exit hook still kills etcd.
-  child.unref();
+  const { child } = launched;
+  const relaunch = async (): Promise<ChildProcess> => {
+    const again = await launch();
+    if (again.kind === 'failed') throw new Error(`etcd did not start again: ${again.message}`);
 
-  const server = makeServer(child, pid, endpoint, clientPort, dataDir);
+    const readiness = await waitUntilHealthy(again.child, endpoint, probeIdentity);
+    if (readiness !== 'healthy') {
+      await stopChild(again.child, again.pid);
+      throw new Error(`etcd did not start again (${readiness}):\n${await readLogTail(logPath)}`);
+    }
+    return again.child;
+  };
+  const server = makeServer(child, endpoint, clientPort, dataDir, relaunch);
   const readiness = await waitUntilHealthy(child, endpoint, probeIdentity);
   if (readiness === 'healthy') {
     return { kind: 'started', server };
@@ -222,26 +215,77 @@ async function startEtcdOnce(
 }
 
 function makeServer(
-  child: ChildProcess,
-  pid: number,
+  firstChild: ChildProcess,
   endpoint: string,
   clientPort: number,
   dataDir: string,
+  relaunch: () => Promise<ChildProcess>,
 ): EtcdServer {
+  let child = firstChild;
   let stopping: Promise<void> | undefined;
 
-  return {
+  const server: EtcdServer = {
     endpoint,
     clientPort,
-    pid,
+    pid: firstChild.pid as number,
     dataDir,
     stop() {
-      stopping ??= stopChild(child, pid).finally(() =>
+      stopping ??= stopChild(child, server.pid).finally(() =>
         rm(dataDir, { recursive: true, force: true }),
       );
       return stopping;
     },
+    stopKeepingData() {
+      return stopChild(child, server.pid);
+    },
+    async startAgain() {
+      if (stopping !== undefined) throw new Error('startAgain: this etcd was stopped for good');
+      if (!hasExited(child)) throw new Error('startAgain: etcd is still running');
+
+      child = await relaunch();
+      server.pid = child.pid as number;
+    },
   };
+  return server;
+}
+
+type Launch =
+  | { kind: 'spawned'; child: ChildProcess; pid: number }
+  | { kind: 'failed'; message: string };
+
+/** Spawns etcd with its output appended to `logPath`, and tracks it until it exits. */
+async function launchEtcd(
+  args: string[],
+  dataDir: string,
+  logPath: string,
+  keepAfterExit: boolean,
+): Promise<Launch> {
+  const logFd = fs.openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(ETCD_BINARY, args, {
+      cwd: dataDir,
+      env: etcdEnvironment(),
+      stdio: ['ignore', logFd, logFd],
+      // Its own process group, so a Ctrl-C meant for the demo does not reach a kept etcd.
+      detached: keepAfterExit,
+    });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    fs.closeSync(logFd);
+  }
+
+  const spawnError = await spawnFailure(child);
+  if (spawnError !== undefined) {
+    return { kind: 'failed', message: `cannot run '${ETCD_BINARY}': ${spawnError.message}` };
+  }
+
+  const pid = child.pid as number;
+  if (!keepAfterExit) runningEtcds.set(pid, dataDir);
+  child.once('exit', () => runningEtcds.delete(pid));
+  // A test that forgets stop() must not hang on this handle; the exit hook still kills etcd.
+  child.unref();
+  return { kind: 'spawned', child, pid };
 }
 
 async function stopChild(child: ChildProcess, pid: number): Promise<void> {

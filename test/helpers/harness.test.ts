@@ -136,6 +136,31 @@ describe('test helpers', () => {
   });
 });
 
+describe('an etcd restarted', () => {
+  test('stopKeepingData and startAgain keep its port, data and revision', async () => {
+    const server = await startEtcd();
+    try {
+      const key = Buffer.from('/harness/restart');
+      const written = await withRawClient(server.endpoint, (client) =>
+        client.kv.put({ key, value: Buffer.from('kept') }),
+      );
+      const firstPid = server.pid;
+
+      await server.stopKeepingData();
+      assert.equal(pidIsAlive(firstPid), false, `etcd PID ${firstPid} is still alive`);
+      await server.startAgain();
+
+      assert.notEqual(server.pid, firstPid);
+      const read = await withRawClient(server.endpoint, (client) => client.kv.range({ key }));
+      assert.equal(read.kvs[0]?.value.toString(), 'kept');
+      assert.equal(read.header.revision, written.header.revision);
+    } finally {
+      await server.stop();
+    }
+    assert.equal(fs.existsSync(server.dataDir), false, `${server.dataDir} still exists`);
+  });
+});
+
 describe('etcd with the v2 API', () => {
   test('enableV2 serves /v2/keys', async () => {
     const server = await startEtcd({ enableV2: true });

@@ -202,6 +202,21 @@ export async function putKey(
   return withRawClient(endpoint, (client) => putWith(client, key, value, leaseHex));
 }
 
+/** Deletes one key; returns the store revision of the delete. */
+export async function deleteKey(endpoint: string, key: string): Promise<number> {
+  return withRawClient(endpoint, async (client) => {
+    const response = await client.kv.deleteRange({ key: Buffer.from(key, 'utf8') });
+    return Number(response.header.revision);
+  });
+}
+
+/** Compacts the history up to the current revision (and waits until it is applied); returns it. */
+export async function compactHistory(endpoint: string): Promise<number> {
+  const revision = await storeRevision(endpoint);
+  await withRawClient(endpoint, (client) => client.kv.compact({ revision, physical: true }));
+  return revision;
+}
+
 /** flanneld's renewal: a fresh lease and the same key put again with it; the old lease stays. */
 export async function renewLikeFlanneld(
   endpoint: string,

@@ -9,6 +9,7 @@ import {
   filterLeases,
   sortLeases,
 } from '../../domain/lease-filter.js';
+import type { LeaseEntry } from '../../domain/lease-entry.js';
 import { usageError } from '../../errors.js';
 import {
   durationSeconds,
@@ -18,7 +19,16 @@ import {
   renewMarginSeconds,
 } from '../../flags.js';
 import { renderLeaseList } from '../../output/views/lease-list.js';
+import {
+  type WatchLineOptions,
+  changeText,
+  noteText,
+  problemText,
+  renderWatchStart,
+  resyncText,
+} from '../../output/views/lease-watch.js';
 import { styleFor } from '../../output/style.js';
+import { type LeaseChange, type WatchOutput, followLeases } from '../../registry/lease-watch.js';
 import { PREFIX_HINT_SAMPLE, findOtherPrefixes, readNetwork } from '../../registry/network.js';
 
 export default class LeasesLs extends FlanctlCommand {
@@ -26,13 +36,16 @@ export default class LeasesLs extends FlanctlCommand {
 
   static override description =
     'Reads all keys under <prefix>/subnets/ at one revision, then asks etcd for the remaining ' +
-    'TTL of each distinct lease concurrently. A key without an etcd lease is a reservation.';
+    'TTL of each distinct lease concurrently. A key without an etcd lease is a reservation. ' +
+    'With --watch it then follows the changes from that revision with an etcd watch and prints ' +
+    'one labelled line per change, until SIGINT or SIGTERM.';
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> -o wide --sort ttl',
     '<%= config.bin %> <%= command.id %> --expiring-within 2h --json',
     '<%= config.bin %> <%= command.id %> --prefix /kube-centos/network --public-ip 192.0.2.21',
+    '<%= config.bin %> <%= command.id %> --watch --json | jq -c \'select(.event != "initial")\'',
   ];
 
   static override flags = {
@@ -53,36 +66,102 @@ export default class LeasesLs extends FlanctlCommand {
     }),
     'renew-margin': renewMarginFlag,
     'no-headers': Flags.boolean({ description: 'omit the header line of the table' }),
+    watch: Flags.boolean({
+      description: 'then print one line per change until interrupted (NDJSON with --json)',
+    }),
   };
+
+  private readonly stopWatching = new AbortController();
 
   async run(): Promise<void> {
     const { flags } = await this.parse(LeasesLs);
     const filter = leaseFilter(flags);
     const margin = renewMarginSeconds(flags['renew-margin']);
+    if (flags.watch) {
+      checkWatchFlags(flags);
+      this.stopOnSignals();
+    }
     const settings = this.connectionSettings(flags);
 
     const backend = await this.registry(settings);
-    const state = await readNetwork(backend, settings.prefix.value, {
-      maxInFlight: flags['max-in-flight'],
-      renewMarginSeconds: margin,
-    });
+    const read = { maxInFlight: flags['max-in-flight'], renewMarginSeconds: margin };
+    const state = await readNetwork(backend, settings.prefix.value, read);
     const otherPrefixes =
       state.keyCount === 0 && state.config.text === undefined
         ? await findOtherPrefixes(backend, settings.prefix.value, PREFIX_HINT_SAMPLE)
         : [];
 
     const shown = sortLeases(filterLeases(state.entries, filter), flags.sort as SortKey);
-    const rendered = renderLeaseList(state, shown, {
+    const listOptions = {
       format: outputFormat(flags),
       style: styleFor(process.stdout, process.env),
       nowMs: Date.now(),
       filtered: Object.values(filter).some((value) => value !== undefined),
       headers: !flags['no-headers'],
       otherPrefixes,
-    });
+    };
+    const render = flags.watch ? renderWatchStart : renderLeaseList;
+    const rendered = render(state, shown, listOptions);
     for (const line of rendered.notes) this.infoLine(line);
     this.writeOut(rendered.stdout);
+
+    if (!flags.watch) return;
+    const options = { ...read, signal: this.stopWatching.signal };
+    await followLeases(backend, state, options, (output) => this.show(output, filter, listOptions));
   }
+
+  /** `--watch` ends on SIGINT and SIGTERM, and the command then exits 0. */
+  private stopOnSignals(): void {
+    // Once only: a second Ctrl-C ends the process at once, should stopping ever hang.
+    const stop = () => this.stopWatching.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
+
+  private show(output: WatchOutput, filter: LeaseFilter, lines: WatchLineOptions): void {
+    switch (output.kind) {
+      case 'change':
+        if (changeMatches(output.change, filter)) this.writeOut(changeText(output.change, lines));
+        break;
+      case 'problem': {
+        const { revision, timeMs } = output;
+        const text = problemText(output, revision, timeMs, lines.format);
+        if (text.note !== undefined) this.infoLine(text.note);
+        if (text.stdout !== undefined) this.writeOut(text.stdout);
+        break;
+      }
+      case 'resync':
+        this.writeOut(
+          resyncText(output.compactRevision, output.state.revision, output.timeMs, lines),
+        );
+        break;
+      case 'note':
+        this.infoLine(noteText(output.note, Date.now()));
+        break;
+    }
+  }
+}
+
+// Changes come in the order etcd made them, and a remaining TTL changes by the second.
+function checkWatchFlags(flags: { sort: string; 'expiring-within'?: string }): void {
+  if (flags.sort !== 'subnet') {
+    throw usageError(
+      `--sort ${flags.sort} cannot be used with --watch, which prints changes as etcd makes them`,
+    );
+  }
+
+  if (flags['expiring-within'] !== undefined) {
+    throw usageError(
+      '--expiring-within cannot be used with --watch, whose remaining TTLs keep changing',
+      'watch with --leases, and list with --expiring-within separately',
+    );
+  }
+}
+
+/** A change shows when the key matches the filters before or after it. */
+function changeMatches(change: LeaseChange, filter: LeaseFilter): boolean {
+  const states: LeaseEntry[] = change.previous ? [change.entry, change.previous] : [change.entry];
+  return filterLeases(states, filter).length > 0;
 }
 
 function leaseFilter(flags: {

@@ -6,6 +6,7 @@ import type {
   RegistryBackend,
   StoredValue,
   SubnetListing,
+  SubnetWatchNotice,
 } from '../../../src/registry/backend.js';
 import type { LeaseTtl, StoredSubnet } from '../../../src/domain/lease-entry.js';
 
@@ -54,6 +55,15 @@ export class RejectingBackend implements RegistryBackend {
   }
   readV2Value(_key: string): Promise<{ enabled: boolean; text?: string }> {
     return unexpected('readV2Value');
+  }
+  // A generator, so the failure surfaces when the watch is read.
+  async *watchSubnets(
+    _dir: string,
+    _startRevision: number,
+    _signal: AbortSignal,
+  ): AsyncIterable<SubnetWatchNotice> {
+    yield* [];
+    await unexpected('watchSubnets');
   }
   sampleKeys(_limit: number): Promise<string[]> {
     return unexpected('sampleKeys');
