@@ -9,7 +9,7 @@ import { FlanctlError, usageError } from './errors.js';
 import { Journal, journalPath, redactedCommand } from './journal/journal.js';
 import { planText, resultLines, resultsDocument } from './output/views/changes.js';
 import { readStdin } from './stdin.js';
-import { type ChangeResult, applyPlan, settled } from './registry/apply.js';
+import { type ChangeResult, applyOrReport, settled } from './registry/apply.js';
 import type { RegistryBackend } from './registry/backend.js';
 import { type Target, type Unmatched, rereadTarget } from './registry/targets.js';
 
@@ -183,23 +183,5 @@ export abstract class ChangeCommand extends FlanctlCommand {
 
     // The first failure decides the exit code, after everything else was done and shown.
     if (failures[0]?.error) throw new Errors.ExitError(failures[0].error.exitCode);
-  }
-}
-
-// One subnet's failure (etcd went away mid-run) must not hide what was done to the others:
-// it becomes that subnet's result, and the report still lists everything.
-async function applyOrReport(
-  context: Parameters<typeof applyPlan>[0],
-  plan: PlannedChange,
-  reread: () => Promise<PlannedChange>,
-): Promise<ChangeResult> {
-  try {
-    return await applyPlan(context, plan, reread);
-  } catch (error) {
-    const failure =
-      error instanceof FlanctlError
-        ? error
-        : new FlanctlError('unexpected', (error as Error).message, undefined, { cause: error });
-    return { plan, status: 'failed', error: failure };
   }
 }

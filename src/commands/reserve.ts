@@ -24,11 +24,23 @@ import {
   renewMarginFlag,
   renewMarginSeconds,
 } from '../flags.js';
+import { Journal, journalPath, redactedCommand } from '../journal/journal.js';
+import { guardJson, guardText } from '../output/views/guard.js';
+import { applyOrReport, settled } from '../registry/apply.js';
+import { guardReservations } from '../registry/guard.js';
 import { reapplyPlans } from '../registry/reapply.js';
 import type { SubnetListing } from '../registry/backend.js';
 import { type ConfigState, networkPaths, readConfig } from '../registry/network.js';
 import { type Records, readRecords, refreshRecord, withRecord } from '../registry/records.js';
 import { type Target, selectTargets } from '../registry/targets.js';
+
+type ReapplyFlags = BaseFlags & {
+  'dry-run': boolean;
+  json: boolean;
+  journal?: string;
+  'reservations-prefix'?: string;
+  'renew-margin'?: string;
+};
 
 export default class Reserve extends ChangeCommand {
   static override summary = 'Turn leases into reservations: the same key and value, no etcd lease';
@@ -67,6 +79,12 @@ export default class Reserve extends ChangeCommand {
         'that are gone (all recorded ones unless subnets are named)',
       exclusive: ['public-ip', 'backend', 'backend-data'],
     }),
+    watch: Flags.boolean({
+      description:
+        "keep running: detach each recorded reservation's lease as soon as it is not renewed " +
+        'in time (Ctrl-C or SIGTERM stops)',
+      exclusive: ['reapply', 'public-ip', 'backend', 'backend-data'],
+    }),
     'renew-margin': renewMarginFlag,
   };
 
@@ -74,8 +92,9 @@ export default class Reserve extends ChangeCommand {
     const { argv, flags } = await this.parse(Reserve);
     const inputs = await this.subnetInputs(argv as string[]);
     if (flags.reapply) return this.reapply(inputs, flags);
+    if (flags.watch) return this.guard(inputs, flags);
     if (flags['renew-margin'] !== undefined) {
-      throw usageError('--renew-margin only applies with --reapply');
+      throw usageError('--renew-margin only applies with --reapply or --watch');
     }
 
     const publicIP = checkedPublicIp(flags['public-ip'], inputs);
@@ -151,16 +170,7 @@ export default class Reserve extends ChangeCommand {
     this.warnAboutFlannelV3(plans, flags['dry-run']);
   }
 
-  private async reapply(
-    inputs: string[],
-    flags: BaseFlags & {
-      'dry-run': boolean;
-      json: boolean;
-      journal?: string;
-      'reservations-prefix'?: string;
-      'renew-margin'?: string;
-    },
-  ): Promise<void> {
+  private async reapply(inputs: string[], flags: ReapplyFlags): Promise<void> {
     const margin = renewMarginSeconds(flags['renew-margin']);
     const settings = this.connectionSettings(flags);
     const paths = networkPaths(settings.prefix.value);
@@ -182,6 +192,63 @@ export default class Reserve extends ChangeCommand {
     }
 
     await this.runChanges({ backend, plans, replan, flags });
+  }
+
+  private async guard(inputs: string[], flags: ReapplyFlags): Promise<void> {
+    if (inputs.length > 0) {
+      throw usageError(
+        `reserve --watch guards every recorded reservation; name no subnet (got ${inputs[0]})`,
+      );
+    }
+
+    const margin = renewMarginSeconds(flags['renew-margin']);
+    const records = recordsPrefix(flags['reservations-prefix']);
+    const settings = this.connectionSettings(flags);
+    const paths = networkPaths(settings.prefix.value);
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+
+    const backend = await this.registry(settings);
+    const dryRun = flags['dry-run'];
+    const journal = dryRun ? undefined : Journal.open(journalPath(flags.journal, process.env));
+    const context = {
+      backend,
+      prefix: paths.prefix,
+      command: redactedCommand([this.config.bin, ...process.argv.slice(2)]),
+    };
+    const apply = async (plan: PlannedChange, replan: () => Promise<PlannedChange>) =>
+      journal
+        ? applyOrReport({ ...context, journal }, plan, replan)
+        : (settled(plan) ?? { plan, status: 'planned' as const });
+
+    const options = {
+      renewMarginSeconds: margin,
+      recordsPrefix: records,
+      signal: stop.signal,
+      apply,
+    };
+    await guardReservations(backend, paths, options, (output) => {
+      const nowMs = Date.now();
+      if (flags.json) {
+        const line = guardJson(output, nowMs);
+        if (line !== undefined) this.writeOut(`${line}\n`);
+        if (output.kind !== 'note') return;
+      }
+
+      const resultText =
+        output.kind === 'result' ? this.resultsText([output.result], journal?.path ?? null) : '';
+      const text = guardText(output, nowMs, {
+        prefix: paths.prefix,
+        marginSeconds: margin,
+        resultText,
+      });
+      if (text.note !== undefined) this.infoLine(text.note);
+      if (text.stdout !== undefined && !flags.json) this.writeOut(text.stdout);
+      if (output.kind === 'result' && output.result.error) {
+        this.errorLine(`${output.result.plan.subnet}: ${output.result.error.message}`);
+      }
+    });
   }
 
   // flanneld with etcd v3 decides "reservation" from a zero expiry that etcd never reports.

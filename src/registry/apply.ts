@@ -57,6 +57,26 @@ export async function applyPlan(
   }
 }
 
+/**
+ * applyPlan, with a failure (etcd went away mid-run) turned into that subnet's result, so that
+ * it does not hide what was done to the others.
+ */
+export async function applyOrReport(
+  context: ApplyContext,
+  plan: PlannedChange,
+  replan: () => Promise<PlannedChange>,
+): Promise<ChangeResult> {
+  try {
+    return await applyPlan(context, plan, replan);
+  } catch (error) {
+    const failure =
+      error instanceof FlanctlError
+        ? error
+        : new FlanctlError('unexpected', (error as Error).message, undefined, { cause: error });
+    return { plan, status: 'failed', error: failure };
+  }
+}
+
 /** Plans that need no write: done already, or refused. */
 export function settled(plan: PlannedChange): ChangeResult | undefined {
   const { verdict } = plan;

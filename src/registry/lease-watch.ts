@@ -11,9 +11,8 @@ import {
   interpretSubnets,
 } from '../domain/lease-entry.js';
 import type { NetworkConfig } from '../domain/network-config.js';
-import { pause, retryDelayMs } from '../etcd/watch.js';
-import { FlanctlError } from '../errors.js';
 import type { RegistryBackend, SubnetEvent } from './backend.js';
+import { type WatchNote, WatchHealth } from './watch-health.js';
 import { type NetworkState, type ReadOptions, networkPaths, readNetwork } from './network.js';
 
 export interface LeaseChange {
@@ -28,12 +27,7 @@ export interface LeaseChange {
 }
 
 /** Lines for stderr about the connection and keys that are not leases. */
-export type WatchNote =
-  | { kind: 'lost'; error: FlanctlError }
-  | { kind: 'still-down'; error: FlanctlError; downSinceMs: number; retryInMs: number }
-  | { kind: 'resumed'; fromRevision: number }
-  | { kind: 'retrying'; what: string; error: FlanctlError; retryInMs: number }
-  | { kind: 'key-deleted'; key: string; revision: number };
+export type { WatchNote } from './watch-health.js';
 
 export type WatchOutput =
   | { kind: 'change'; change: LeaseChange }
@@ -59,17 +53,13 @@ export async function followLeases(
   await new LeaseFollower(backend, state.paths.prefix, options, emit, state).run();
 }
 
-// While etcd stays away, one note when the connection is lost, then one at most this often.
-const STILL_DOWN_NOTE_INTERVAL_MS = 30_000;
-
 class LeaseFollower {
   /** Every key that holds a valid lease or reservation, filtered or not. */
   private readonly known = new Map<string, LeaseEntry>();
   private readonly problemKeys = new Set<string>();
   private config?: NetworkConfig;
   private revision = 0;
-  private downSinceMs?: number;
-  private lastDownNoteMs = 0;
+  private readonly health: WatchHealth;
 
   constructor(
     private readonly backend: RegistryBackend,
@@ -78,6 +68,7 @@ class LeaseFollower {
     private readonly emit: (output: WatchOutput) => void,
     state: NetworkState,
   ) {
+    this.health = new WatchHealth(options.signal, (note) => this.note(note));
     this.remember(state);
   }
 
@@ -88,7 +79,7 @@ class LeaseFollower {
       const compacted = await this.followFrom(this.revision + 1);
       if (compacted === undefined || signal.aborted) return;
 
-      const state = await this.untilDone('the subnets again', () =>
+      const state = await this.health.untilDone('the subnets again', () =>
         readNetwork(this.backend, this.prefix, this.options),
       );
       if (state === undefined) return;
@@ -109,10 +100,10 @@ class LeaseFollower {
           for (const event of notice.events) await this.apply(event);
           break;
         case 'connected':
-          this.connected(notice.fromRevision);
+          this.health.connected(notice.fromRevision);
           break;
         case 'failed':
-          this.failed(notice.error, notice.retryInMs);
+          this.health.failed(notice.error, notice.retryInMs);
           break;
         case 'compacted':
           return notice;
@@ -171,7 +162,7 @@ class LeaseFollower {
     const known = before?.leaseId === leaseId ? ttlAsOf(before, Date.now()) : undefined;
     if (known !== undefined) return new Map([[leaseId, known]]);
 
-    return this.untilDone(`the TTL of lease ${leaseId}`, () =>
+    return this.health.untilDone(`the TTL of lease ${leaseId}`, () =>
       this.backend.leaseTtls([leaseId], 1),
     );
   }
@@ -211,42 +202,6 @@ class LeaseFollower {
       renewMarginSeconds: this.options.renewMarginSeconds,
       config: this.config,
     };
-  }
-
-  /** Runs `operation` until it succeeds, retrying etcd failures; undefined when stopped. */
-  private async untilDone<T>(what: string, operation: () => Promise<T>): Promise<T | undefined> {
-    for (let failures = 1; !this.options.signal.aborted; failures++) {
-      try {
-        return await operation();
-      } catch (error) {
-        if (!(error instanceof FlanctlError)) throw error;
-
-        const retryInMs = retryDelayMs(failures);
-        this.note({ kind: 'retrying', what, error, retryInMs });
-        if (!(await pause(retryInMs, this.options.signal))) return undefined;
-      }
-    }
-
-    return undefined;
-  }
-
-  private connected(fromRevision: number): void {
-    if (this.downSinceMs === undefined) return;
-
-    this.downSinceMs = undefined;
-    this.note({ kind: 'resumed', fromRevision });
-  }
-
-  private failed(error: FlanctlError, retryInMs: number): void {
-    const nowMs = Date.now();
-    if (this.downSinceMs === undefined) {
-      this.downSinceMs = nowMs;
-      this.lastDownNoteMs = nowMs;
-      this.note({ kind: 'lost', error });
-    } else if (nowMs - this.lastDownNoteMs >= STILL_DOWN_NOTE_INTERVAL_MS) {
-      this.lastDownNoteMs = nowMs;
-      this.note({ kind: 'still-down', error, downSinceMs: this.downSinceMs, retryInMs });
-    }
   }
 
   private change(change: Omit<LeaseChange, 'timeMs'>): void {

@@ -1,12 +1,10 @@
 // Plans that make recorded reservations true again, for `reserve --reapply`, `doctor --fix`
 // and `reserve --watch`.
 import { ABSENT, type PlannedChange, planReapply } from '../domain/change-plan.js';
-import { parseSubnetKeyName } from '../domain/subnet-key.js';
-import { formatCidr } from '../domain/cidr.js';
 import type { RegistryBackend } from './backend.js';
 import type { NetworkPaths } from './network.js';
 import type { Records } from './records.js';
-import { type Target, selectTargets } from './targets.js';
+import { type Target, selectTargets, subnetOfKey } from './targets.js';
 
 export interface ReapplyOptions {
   readonly renewMarginSeconds: number;
@@ -30,7 +28,7 @@ export async function reapplyPlans(
     if ('target' in item) return replan(item.target);
 
     const { key } = item.unmatched;
-    return replan({ subnet: subnetText(key), key, before: ABSENT });
+    return replan({ subnet: subnetOfKey(key), key, before: ABSENT });
   });
   return { plans, notes: selection.notes, replan };
 }
@@ -60,12 +58,6 @@ export function reapplyPlan(
     recordedValue: record.value,
     recreateMissing: options.recreateMissing,
   });
-}
-
-function subnetText(key: string): string {
-  const name = key.slice(key.lastIndexOf('/') + 1);
-  const parsed = parseSubnetKeyName(name);
-  return parsed.ok ? formatCidr(parsed.key.ipv4) : name;
 }
 
 function unexpectedReplan(): never {

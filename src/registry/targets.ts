@@ -160,9 +160,14 @@ export async function rereadTarget(
   return readLeaseOf(backend, stored);
 }
 
-export function subnetOf(stored: StoredSubnet): string {
+export function subnetOf(stored: Pick<StoredSubnet, 'name'>): string {
   const parsed = parseSubnetKeyName(stored.name);
   return parsed.ok ? formatCidr(parsed.key.ipv4) : stored.name;
+}
+
+/** The subnet a full key names (its IPv4 half), or the key's name when it names none. */
+export function subnetOfKey(key: string): string {
+  return subnetOf({ name: key.slice(key.lastIndexOf('/') + 1) });
 }
 
 function keyFor(selector: SubnetSelector, paths: NetworkPaths): string {

@@ -162,33 +162,33 @@ export function resultsDocument(
   dryRun: boolean,
   journal: string | null,
 ): string {
-  return JSON.stringify({
-    dryRun,
-    journal,
-    results: results.map((result) => ({
-      subnet: result.plan.subnet,
-      key: result.plan.key,
-      action: result.plan.action,
-      ok: result.status !== 'failed',
-      status: result.status,
-      before: result.plan.before,
-      after: result.after ?? null,
-      plan: result.status === 'planned' ? planText(result.plan) : null,
-      journalId: result.journalId ?? null,
-      journalError: result.journalFailure ?? null,
-      revokedLease: result.revocation ?? null,
-      error: result.error
-        ? {
-            kind: result.error.kind,
-            exitCode: result.error.exitCode,
-            message: result.error.message,
-          }
-        : null,
-    })),
-  });
+  return JSON.stringify({ dryRun, journal, results: results.map(resultJson) });
 }
 
-/** `restore --list`: one line per change, oldest first, or a JSON document. */
+/** One subnet's result as the JSON documents and NDJSON lines carry it. */
+export function resultJson(result: ChangeResult) {
+  return {
+    subnet: result.plan.subnet,
+    key: result.plan.key,
+    action: result.plan.action,
+    ok: result.status !== 'failed',
+    status: result.status,
+    before: result.plan.before,
+    after: result.after ?? null,
+    plan: result.status === 'planned' ? planText(result.plan) : null,
+    journalId: result.journalId ?? null,
+    journalError: result.journalFailure ?? null,
+    revokedLease: result.revocation ?? null,
+    error: result.error
+      ? {
+          kind: result.error.kind,
+          exitCode: result.error.exitCode,
+          message: result.error.message,
+        }
+      : null,
+  };
+}
+
 export function journalListing(entries: readonly JournalEntry[], json: boolean): string {
   const status = (entry: JournalEntry) => (entry.applied ? 'applied' : 'unconfirmed');
   if (json) {
