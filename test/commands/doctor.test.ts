@@ -346,6 +346,37 @@ describe('flanctl doctor', () => {
           ttl: 600,
         },
         { key: subnetKey(prefix, 'junk'), value: '{}', lease: 'junk' },
+        {
+          key: subnetKey(prefix, '10.5.20.1-24'),
+          value: value('192.0.2.20', '00:00:5e:20:00:20'),
+          lease: 'host-bits',
+        },
+        {
+          key: subnetKey(prefix, '10.5.0.0-24'),
+          value: value('192.0.2.30', '00:00:5e:20:00:30'),
+          lease: 'below-subnet-min',
+        },
+        {
+          key: subnetKey(prefix, '10.5.31.0-24'),
+          value: value('192.0.2.31', '00:00:5e:20:00:31'),
+          lease: 'one-host-a',
+        },
+        {
+          key: subnetKey(prefix, '10.5.32.0-24'),
+          value: value('192.0.2.31', '00:00:5e:20:00:32'),
+          lease: 'one-host-b',
+        },
+        {
+          key: subnetKey(prefix, '10.5.33.0-24'),
+          value: value('192.0.2.33', '00:00:5e:20:00:33'),
+          lease: 'moved-host-old',
+        },
+        {
+          key: subnetKey(prefix, '10.5.34.0-24'),
+          value: value('192.0.2.34', '00:00:5e:20:00:33'),
+          lease: 'moved-host-new',
+        },
+        { key: subnetKey(prefix, '10.5.35.0-24'), value: value('192.0.2.35', '00:00:5e:20:00:35') },
       ]);
     });
 
@@ -360,7 +391,12 @@ describe('flanctl doctor', () => {
         'malformed-value',
         'malformed-key',
         'wrong-subnet-len',
+        'misaligned',
+        'outside-range',
+        'duplicate-public-ip',
+        'duplicate-vtep-mac',
         'lease-overdue',
+        'reservation-unrecorded',
         'capacity',
       ]) {
         assert.ok(codes.has(code), `${code} missing from ${[...codes].join(', ')}`);
@@ -391,7 +427,7 @@ describe('flanctl doctor', () => {
 
       const skipped = await doctorJson(etcd.endpoint, prefix, [
         '--skip',
-        'overlap,malformed-value,wrong-subnet-len',
+        'overlap,malformed-value,wrong-subnet-len,misaligned,outside-range',
       ]);
       assertExitCode(skipped.result, EXIT_OK);
       assert.equal(findingsWith(skipped.document, 'overlap').length, 0);
