@@ -5,9 +5,11 @@ import {
   type Finding,
   FINDING_CODES,
   type FindingCode,
+  type Commands,
   countFindings,
   diagnose,
   parseCodeList,
+  shellWord,
 } from '../domain/doctor.js';
 import {
   type EnvFinding,
@@ -30,6 +32,7 @@ import { styleFor } from '../output/style.js';
 import { type AuditState, readAudit } from '../registry/audit.js';
 import { envViewOf } from '../registry/network.js';
 import { reapplyPlans } from '../registry/reapply.js';
+import { recordKeyFor } from '../registry/records.js';
 import type { ConnectionSettings } from '../etcd/settings.js';
 import { resultsDocument } from '../output/views/changes.js';
 
@@ -122,6 +125,8 @@ export default class Doctor extends ChangeCommand {
         renewMarginSeconds: margin,
         capacityWarnPercent: flags['capacity-warn'],
         nowMs: Date.now(),
+        commands: this.fixCommands(),
+        recordKeyOf: (key) => recordKeyFor(audit.records, key),
       }),
       ...(envFile ? envFindings(envFile, audit, publicIP) : []),
     ].filter((item) => wanted(item.code));
@@ -140,7 +145,7 @@ export default class Doctor extends ChangeCommand {
     const fixes = flags.fix ? await this.fixDrift(findings, audit, margin, flags) : undefined;
     if (flags.json) {
       const fixDocument = fixes
-        ? JSON.parse(resultsDocument(fixes.results, flags['dry-run'], fixes.journal))
+        ? JSON.parse(resultsDocument(fixes.results, flags['dry-run'] === true, fixes.journal))
         : undefined;
       this.writeOut(`${doctorDocument(findings, summary, fixDocument)}\n`);
     } else if (fixes) {
@@ -165,6 +170,23 @@ export default class Doctor extends ChangeCommand {
         `${remaining} error${remaining === 1 ? '' : 's'} ${what} (listed above)`,
       );
     }
+  }
+
+  /** How fixes start: with the endpoints and prefix this run used unless they are defaults. */
+  private fixCommands(): Commands {
+    const settings = this.resolvedSettings as ConnectionSettings;
+    const endpoints = settings.endpoints.value.join(',');
+    const custom = (setting: { source: string }) => setting.source !== 'default';
+    const flanctl = [this.config.bin];
+    const etcdctl = ['etcdctl'];
+    if (custom(settings.endpoints)) {
+      flanctl.push(`--endpoints ${shellWord(endpoints)}`);
+      etcdctl.push(`--endpoints=${shellWord(endpoints)}`);
+    }
+
+    const flanctlOnCluster = flanctl.join(' ');
+    if (custom(settings.prefix)) flanctl.push(`--prefix ${shellWord(settings.prefix.value)}`);
+    return { flanctl: flanctl.join(' '), flanctlOnCluster, etcdctl: etcdctl.join(' ') };
   }
 
   /** Detaches the leases nobody renews from recorded reservations; nothing else is touched. */

@@ -14,6 +14,7 @@ import {
 } from './network-config.js';
 import { holdingsOf, layoutPlan, usageTotals } from './address-usage.js';
 import type { ReservationRecord } from './reservation-record.js';
+import { parseSubnetKeyName } from './subnet-key.js';
 
 export type FindingSeverity = 'error' | 'warning' | 'info';
 
@@ -88,7 +89,27 @@ export interface DoctorInput {
   readonly renewMarginSeconds: number;
   readonly capacityWarnPercent: number;
   readonly nowMs: number;
+  /**
+   * How fixes start, with the flags that reach this cluster and prefix (`flanctl --prefix /x`),
+   * so a pasted fix acts where doctor looked; plain `flanctl` and `etcdctl` when absent.
+   */
+  readonly commands?: Commands;
+  /** Where the record of a subnet key lives, for the command that deletes a stale one. */
+  readonly recordKeyOf?: (subnetKey: string) => string;
 }
+
+export interface Commands {
+  readonly flanctl: string;
+  /** flanctl with the cluster's flags but no --prefix, for a fix that names another prefix. */
+  readonly flanctlOnCluster: string;
+  readonly etcdctl: string;
+}
+
+const PLAIN_COMMANDS: Commands = {
+  flanctl: 'flanctl',
+  flanctlOnCluster: 'flanctl',
+  etcdctl: 'etcdctl',
+};
 
 const OTHER_PREFIXES_NAMED = 5;
 
@@ -96,18 +117,19 @@ const OTHER_PREFIXES_NAMED = 5;
 const FLANNEL_GRANTED_TTL = 86_400;
 
 export function diagnose(input: DoctorInput): Finding[] {
+  const cli = input.commands ?? PLAIN_COMMANDS;
   return [
-    ...configFindings(input),
-    ...keyFindings(input),
+    ...configFindings(input, cli),
+    ...keyFindings(input, cli),
     ...misfitFindings(input),
     ...overlapFindings(input.entries),
-    ...publicIpFindings(input.entries, input.nowMs),
-    ...vtepMacFindings(input.entries, input.nowMs),
-    ...leaseFindings(input),
+    ...publicIpFindings(input, cli),
+    ...vtepMacFindings(input.entries, input.nowMs, cli),
+    ...leaseFindings(input, cli),
     ...sharedLeaseFindings(input.entries),
     ...keylessFindings(input.keylessLeases),
     ...capacityFindings(input),
-    ...reservationFindings(input),
+    ...reservationFindings(input, cli),
   ];
 }
 
@@ -123,10 +145,10 @@ function finding(
 
 // ---- config ---------------------------------------------------------------------------
 
-function configFindings(input: DoctorInput): Finding[] {
+function configFindings(input: DoctorInput, cli: Commands): Finding[] {
   const found: Finding[] = [];
   if (input.configText === undefined) {
-    found.push(missingConfig(input));
+    found.push(missingConfig(input, cli));
   } else {
     for (const problem of input.configProblems) {
       found.push(finding('error', 'config-invalid', input.configKey, problem.message));
@@ -153,7 +175,21 @@ function configFindings(input: DoctorInput): Finding[] {
         input.configKey,
         `the config exists only in etcd's v2 store (${JSON.stringify(v2.text)}); flannel 0.17 ` +
           'and later read the v3 keyspace only and will not find it',
-        `ETCDCTL_API=3 etcdctl put ${shellWord(input.configKey)} ${shellWord(v2.text)}`,
+        `ETCDCTL_API=3 ${cli.etcdctl} put ${shellWord(input.configKey)} ${shellWord(v2.text)}`,
+      ),
+    );
+  } else if (
+    input.configText !== undefined &&
+    v2.text !== undefined &&
+    !sameJson(input.configText, v2.text)
+  ) {
+    found.push(
+      finding(
+        'warning',
+        'config-api-mismatch',
+        input.configKey,
+        `the v2 store holds another config (${JSON.stringify(v2.text)}) than the v3 keyspace: ` +
+          'a flanneld older than 0.17 uses the v2 one, later ones the v3 one',
       ),
     );
   } else if (input.configText !== undefined && v2.text === undefined) {
@@ -171,7 +207,15 @@ function configFindings(input: DoctorInput): Finding[] {
   return found;
 }
 
-function missingConfig(input: DoctorInput): Finding {
+function sameJson(a: string, b: string): boolean {
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return a === b;
+  }
+}
+
+function missingConfig(input: DoctorInput, cli: Commands): Finding {
   const parts = [`no network config at ${input.configKey}: flanneld cannot start on this network`];
   let fix: string | null = null;
 
@@ -188,7 +232,7 @@ function missingConfig(input: DoctorInput): Finding {
       );
     }
 
-    fix ??= `etcdctl put ${shellWord(input.configKey)} ${shellWord(repaired)}`;
+    fix ??= `${cli.etcdctl} put ${shellWord(input.configKey)} ${shellWord(repaired)}`;
   }
 
   if (input.otherPrefixes.length > 0) {
@@ -196,7 +240,7 @@ function missingConfig(input: DoctorInput): Finding {
     const more = input.otherPrefixes.length - named.length;
     const list = more > 0 ? `${named.join(', ')} and ${more} more` : named.join(', ');
     parts.push(`a config exists under ${list}: wrong --prefix?`);
-    fix ??= `flanctl --prefix ${shellWord(input.otherPrefixes[0])} doctor`;
+    fix ??= `${cli.flanctlOnCluster} --prefix ${shellWord(input.otherPrefixes[0])} doctor`;
   }
 
   if (input.entries.length === 0 && input.problems.length === 0) {
@@ -223,7 +267,7 @@ function repairedConfig(value: string): string | undefined {
 
 // ---- keys and values ------------------------------------------------------------------
 
-function keyFindings(input: DoctorInput): Finding[] {
+function keyFindings(input: DoctorInput, cli: Commands): Finding[] {
   return input.problems.map((problem) =>
     problem.part === 'key'
       ? finding(
@@ -231,7 +275,7 @@ function keyFindings(input: DoctorInput): Finding[] {
           'malformed-key',
           problem.key,
           `${problem.reason} (flanneld neither sees nor renews this key)`,
-          `flanctl release ${shellWord(problem.key)} --force`,
+          `${cli.flanctl} release ${shellWord(problem.key)} --force`,
         )
       : finding(
           'error',
@@ -239,7 +283,7 @@ function keyFindings(input: DoctorInput): Finding[] {
           problem.key,
           `${problem.reason}: flanneld cannot decode it, so the host that owned this subnet ` +
             'cannot find it again and takes a new one when it restarts',
-          `flanctl release ${shellWord(problem.key)} --force`,
+          `${cli.flanctl} release ${shellWord(problem.key)} --force`,
         ),
   );
 }
@@ -323,14 +367,28 @@ function remainingText(entry: LeaseEntry, nowMs: number): string {
   return `${formatDuration(seconds)} left`;
 }
 
-/** The entry a host most likely uses now: a reservation, else the lease renewed last. */
+/**
+ * The entry a host most likely uses now: one that fits the config (flanneld drops the others),
+ * then the lease renewed last: the latest expiry to the minute, since answers taken a moment
+ * apart differ by a second; then the key written last (flanneld's renewal re-puts its key).
+ * The choice is the same on every run at one revision.
+ */
 function likelyInUse(entries: readonly LeaseEntry[]): LeaseEntry {
-  const score = (entry: LeaseEntry) =>
-    entry.type === 'reservation' ? Number.POSITIVE_INFINITY : (entry.expiresAtMs ?? -Infinity);
-  return entries.reduce((best, entry) => (score(entry) > score(best) ? entry : best));
+  const rank = (entry: LeaseEntry) => [
+    entry.misfits.length === 0 ? 1 : 0,
+    entry.expiresAtMs === null ? -Infinity : Math.floor(entry.expiresAtMs / 60_000),
+    entry.modRevision,
+  ];
+  const better = (a: LeaseEntry, b: LeaseEntry) => {
+    const [left, right] = [rank(a), rank(b)];
+    const index = left.findIndex((value, position) => value !== right[position]);
+    return index >= 0 && left[index] > right[index];
+  };
+  return entries.reduce((best, entry) => (better(entry, best) ? entry : best));
 }
 
-function publicIpFindings(entries: readonly LeaseEntry[], nowMs: number): Finding[] {
+function publicIpFindings(input: DoctorInput, cli: Commands): Finding[] {
+  const { entries, nowMs } = input;
   const found: Finding[] = [];
   for (const [publicIP, held] of groupBy(entries, (entry) => entry.attrs.publicIP)) {
     if (held.length < 2) continue;
@@ -348,7 +406,7 @@ function publicIpFindings(entries: readonly LeaseEntry[], nowMs: number): Findin
         `${publicIP} holds ${held.length} subnets: ${listed}. On restart flanneld reuses one ` +
           'subnet per PublicIP and the others only age out; release the ones not in that ' +
           `host's subnet.env (most likely in use: ${formatCidr(keep.subnet.ipv4)})`,
-        others.map((entry) => releaseCommand(entry)).join(' && '),
+        others.map((entry) => releaseCommand(entry, cli)).join(' && '),
       ),
     );
   }
@@ -356,12 +414,13 @@ function publicIpFindings(entries: readonly LeaseEntry[], nowMs: number): Findin
   return found;
 }
 
-function releaseCommand(entry: LeaseEntry): string {
-  const force = entry.type === 'reservation' ? ' --force' : '';
-  return `flanctl release ${formatCidr(entry.subnet.ipv4)}${force}`;
+/** `release`, with the --force it needs for a reservation or a lease still being renewed. */
+function releaseCommand(entry: LeaseEntry, cli: Commands): string {
+  const force = entry.status === 'reservation' || entry.status === 'active' ? ' --force' : '';
+  return `${cli.flanctl} release ${formatCidr(entry.subnet.ipv4)}${force}`;
 }
 
-function vtepMacFindings(entries: readonly LeaseEntry[], nowMs: number): Finding[] {
+function vtepMacFindings(entries: readonly LeaseEntry[], nowMs: number, cli: Commands): Finding[] {
   const found: Finding[] = [];
   const guess = 'a guess: a shared VtepMAC is not proof of one host';
   for (const [mac, holders] of groupBy(entries, (entry) => entry.attrs.vtepMac)) {
@@ -387,8 +446,8 @@ function vtepMacFindings(entries: readonly LeaseEntry[], nowMs: number): Finding
               `${mac} now holds lease ${now}: the reservation no longer matches the host and ` +
               'will not be used; re-reserve, or give the host its old address back ' +
               `(${guess})`,
-            `flanctl release ${subnet} --force && ` +
-              `flanctl reserve ${formatCidr(current.subnet.ipv4)}`,
+            `${releaseCommand(entry, cli)} && ` +
+              `${cli.flanctl} reserve ${formatCidr(current.subnet.ipv4)}`,
           ),
         );
       } else {
@@ -401,7 +460,7 @@ function vtepMacFindings(entries: readonly LeaseEntry[], nowMs: number): Finding
               `host whose address changed (${guess}); the older lease stays until it expires ` +
               `(${remainingText(entry, nowMs)}) and peers keep a route to ` +
               `${entry.attrs.publicIP}`,
-            `flanctl release ${subnet}`,
+            releaseCommand(entry, cli),
           ),
         );
       }
@@ -413,7 +472,7 @@ function vtepMacFindings(entries: readonly LeaseEntry[], nowMs: number): Finding
 
 // ---- etcd leases ----------------------------------------------------------------------
 
-function leaseFindings(input: DoctorInput): Finding[] {
+function leaseFindings(input: DoctorInput, cli: Commands): Finding[] {
   const margin = formatDuration(input.renewMarginSeconds);
   const found: Finding[] = [];
   for (const entry of input.entries) {
@@ -432,7 +491,7 @@ function leaseFindings(input: DoctorInput): Finding[] {
             `${margin} remains, so its owner is likely stopped or cut off from etcd; after ` +
             'expiry the subnet may go to another node. Check the node, or keep the subnet ' +
             'with a reservation',
-          `flanctl reserve ${subnet}`,
+          `${cli.flanctl} reserve ${subnet}`,
         ),
       );
     } else if (entry.status === 'expired') {
@@ -444,7 +503,7 @@ function leaseFindings(input: DoctorInput): Finding[] {
           entry.key,
           `${who}: the lease expired ${ago} ago but etcd kept the key (a known etcd failure ` +
             'mode); flannel still treats the subnet as taken',
-          `flanctl release ${subnet}`,
+          `${cli.flanctl} release ${subnet}`,
         ),
       );
     } else if (entry.status === 'lease-missing') {
@@ -455,7 +514,7 @@ function leaseFindings(input: DoctorInput): Finding[] {
           entry.key,
           `${who}: the key names lease ${entry.leaseId}, which etcd no longer has; flannel ` +
             'still treats the subnet as taken',
-          `flanctl release ${subnet}`,
+          `${cli.flanctl} release ${subnet}`,
         ),
       );
     }
@@ -582,7 +641,7 @@ function raiseHint(plan: AddressPlan): string {
 
 // ---- reservations ---------------------------------------------------------------------
 
-function reservationFindings(input: DoctorInput): Finding[] {
+function reservationFindings(input: DoctorInput, cli: Commands): Finding[] {
   const found: Finding[] = [];
   const byKey = new Map(input.entries.map((entry) => [entry.key, entry]));
   const problemKeys = new Set(input.problems.map((problem) => problem.key));
@@ -600,14 +659,14 @@ function reservationFindings(input: DoctorInput): Finding[] {
           're-attaches a 24h lease to a reserved key when its owner starts (flannel#1329), and ' +
           'without a record nothing can tell the reservation was lost; recording it lets ' +
           'doctor and `reserve --reapply` guard it',
-        `flanctl reserve ${subnet}`,
+        `${cli.flanctl} reserve ${subnet}`,
       ),
     );
   }
 
   for (const [key, record] of input.records) {
     if (problemKeys.has(key)) continue;
-    const drift = driftFinding(key, record, byKey.get(key), input);
+    const drift = driftFinding(key, record, byKey.get(key), input, cli);
     if (drift) found.push(drift);
   }
 
@@ -630,17 +689,34 @@ function driftFinding(
   record: ReservationRecord,
   entry: LeaseEntry | undefined,
   input: DoctorInput,
+  cli: Commands,
 ): Finding | undefined {
-  const name = key.slice(key.lastIndexOf('/') + 1);
+  const recordKey = input.recordKeyOf?.(key);
+  const dropRecord = recordKey ? `${cli.etcdctl} del ${shellWord(recordKey)}` : null;
   const owner = record.publicIP ?? 'its host';
   if (!entry) {
+    const parsed = parseSubnetKeyName(key.slice(key.lastIndexOf('/') + 1));
+    const subnet = parsed.ok ? formatCidr(parsed.key.ipv4) : key;
+    const moved = input.entries.find((other) => other.attrs.publicIP === record.publicIP);
+    if (moved) {
+      return finding(
+        'warning',
+        'reservation-drift',
+        key,
+        `recorded reservation ${subnet} of ${owner} has no key any more, and ${owner} now ` +
+          `holds ${formatCidr(moved.subnet.ipv4)}: the record no longer matters; drop it, or ` +
+          `reserve the new subnet`,
+        dropRecord,
+      );
+    }
+
     return finding(
       'error',
       'reservation-drift',
       key,
-      `recorded reservation ${name} of ${owner} has no key any more: the subnet is free for ` +
+      `recorded reservation ${subnet} of ${owner} has no key any more: the subnet is free for ` +
         'any new node',
-      `flanctl reserve --reapply ${shellWord(key)}`,
+      `${cli.flanctl} reserve --reapply ${shellWord(key)}`,
     );
   }
 
@@ -651,9 +727,9 @@ function driftFinding(
       'reservation-drift',
       key,
       `recorded reservation ${subnet} of ${record.publicIP} is now held by ` +
-        `${entry.attrs.publicIP}: another host took the subnet; release or re-reserve it ` +
-        'after checking which host should have it',
-      `flanctl unreserve ${subnet}`,
+        `${entry.attrs.publicIP}: another host took the subnet; check which host should have ` +
+        'it, then drop the stale record (the fix) or release the key',
+      dropRecord,
     );
   }
 
@@ -677,7 +753,7 @@ function driftFinding(
     key,
     `recorded reservation ${subnet} (${entry.attrs.publicIP}) carries lease ${entry.leaseId} ` +
       `(${left}) that nobody renews: the key is deleted, and the subnet lost, when it expires`,
-    `flanctl reserve --reapply ${subnet}`,
+    `${cli.flanctl} reserve --reapply ${subnet}`,
   );
 }
 

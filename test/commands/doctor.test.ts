@@ -47,6 +47,11 @@ interface DoctorJson {
   };
 }
 
+/** How doctor's fixes start for a run with these flags: they name where doctor looked. */
+function fixStart(endpoint: string, prefix: string): string {
+  return `flanctl --endpoints ${endpoint} --prefix ${prefix}`;
+}
+
 function doctor(endpoint: string, prefix: string, args: string[] = []) {
   return runCli(['doctor', '--endpoints', endpoint, '--prefix', prefix, ...args]);
 }
@@ -95,7 +100,7 @@ describe('flanctl doctor', () => {
     const finding = onlyFinding(document, 'reservation-unrecorded');
     assert.equal(finding.subject, subnetKey(prefix, '10.5.1.0-24'));
     assert.match(finding.message, /flannel#1329/);
-    assert.equal(finding.fix, 'flanctl reserve 10.5.1.0/24');
+    assert.equal(finding.fix, `${fixStart(etcd.endpoint, prefix)} reserve 10.5.1.0/24`);
     assert.deepEqual(Object.keys(finding), ['severity', 'code', 'subject', 'message', 'fix']);
     assert.equal(document.summary.prefix, prefix);
     assert.equal(document.summary.keys, 3);
@@ -109,7 +114,7 @@ describe('flanctl doctor', () => {
     assertExitCode(result, EXIT_OK);
     const finding = onlyFinding(document, 'lease-overdue');
     assert.match(finding.message, /10\.5\.12\.0\/24 \(192\.0\.2\.12\)/);
-    assert.equal(finding.fix, 'flanctl reserve 10.5.12.0/24');
+    assert.equal(finding.fix, `${fixStart(etcd.endpoint, prefix)} reserve 10.5.12.0/24`);
 
     for (const margin of ['20', '20m']) {
       const relaxed = await doctorJson(etcd.endpoint, prefix, ['--renew-margin', margin]);
@@ -148,7 +153,8 @@ describe('flanctl doctor', () => {
     assert.equal(malformed.subject, subnetKey(prefix, '10.5.35.0-24&FC00:0:0:23::-64'));
     assert.equal(
       malformed.fix,
-      `flanctl release '${subnetKey(prefix, '10.5.35.0-24&FC00:0:0:23::-64')}' --force`,
+      `${fixStart(etcd.endpoint, prefix)} release ` +
+        `'${subnetKey(prefix, '10.5.35.0-24&FC00:0:0:23::-64')}' --force`,
     );
     const ipv4Only = onlyFinding(document, 'missing-ipv6');
     assert.equal(ipv4Only.severity, 'warning');
@@ -185,7 +191,8 @@ describe('flanctl doctor', () => {
     assert.deepEqual(problemCodes(document), ['duplicate-public-ip']);
     const finding = onlyFinding(document, 'duplicate-public-ip');
     assert.match(finding.message, /10\.16\.14\.0\/24 \(\d+h\d+m\d+s left\), 10\.16\.55\.0\/24/);
-    assert.equal(finding.fix, 'flanctl release 10.16.55.0/24');
+    assert.match(finding.message, /most likely in use: 10\.16\.14\.0\/24/);
+    assert.equal(finding.fix, `${fixStart(etcd.endpoint, prefix)} release 10.16.55.0/24 --force`);
   });
 
   test('C13: a VtepMAC on two addresses, said to be a guess', async () => {
@@ -199,7 +206,8 @@ describe('flanctl doctor', () => {
       subnetKey(prefix, '10.5.7.0-24'),
     ]);
     assert.ok(macs.every((item) => item.severity === 'warning' && /a guess/.test(item.message)));
-    assert.ok(macs.some((item) => item.fix === 'flanctl release 10.5.7.0/24'));
+    const release7 = `${fixStart(etcd.endpoint, prefix)} release 10.5.7.0/24 --force`;
+    assert.ok(macs.some((item) => item.fix === release7));
   });
 
   for (const [file, field] of [
@@ -231,7 +239,10 @@ describe('flanctl doctor', () => {
     assert.equal(missing.subject, `${prefix}/config`);
     assert.ok(missing.message.includes(`${prefix} holds what looks like a network config`));
     assert.ok(missing.message.includes('corrected: {"Network": "10.100.0.0/16"}'));
-    assert.equal(missing.fix, `etcdctl put ${prefix}/config '{"Network": "10.100.0.0/16"}'`);
+    assert.equal(
+      missing.fix,
+      `etcdctl --endpoints=${etcd.endpoint} put ${prefix}/config '{"Network": "10.100.0.0/16"}'`,
+    );
   });
 
   test('C17: an empty keyspace explains the v2 store; --env adds the held subnet', async () => {
@@ -482,7 +493,10 @@ describe('flanctl doctor --v2 (C17 with the v2 store)', () => {
     assertExitCode(checked.result, EXIT_PROBLEMS);
     const mismatch = onlyFinding(checked.document, 'config-api-mismatch');
     assert.equal(mismatch.severity, 'error');
-    assert.equal(mismatch.fix, `ETCDCTL_API=3 etcdctl put ${prefix}/config '${CONFIG_10_5}'`);
+    assert.equal(
+      mismatch.fix,
+      `ETCDCTL_API=3 etcdctl --endpoints=${etcd.endpoint} put ${prefix}/config '${CONFIG_10_5}'`,
+    );
   });
 
   test('a config only in v3 is a warning for flanneld before 0.17', async () => {

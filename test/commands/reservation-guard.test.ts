@@ -171,7 +171,10 @@ describe('reservation guard', () => {
       assertExitCode(doctor, EXIT_PROBLEMS);
       const [drift] = driftOf(doctor);
       assert.equal(drift.severity, 'error');
-      assert.equal(drift.fix, 'flanctl reserve --reapply 10.5.7.0/24');
+      assert.equal(
+        drift.fix,
+        `flanctl --endpoints ${etcd.endpoint} --prefix ${prefix} reserve --reapply 10.5.7.0/24`,
+      );
 
       const refused = await flanctl('doctor', prefix, ['--fix']);
       assertExitCode(refused, EXIT_USAGE);

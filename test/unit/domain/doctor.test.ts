@@ -264,9 +264,15 @@ describe('doctor: relations between keys', () => {
   it('one PublicIP with two subnets: warns and suggests releasing the stale one (C12)', () => {
     const findings = run({
       seeds: [
-        { name: '10.16.55.0-24', publicIP: '192.0.2.21', leaseId: 'a1', ttl: 70000 },
+        { name: '10.16.55.0-24', publicIP: '192.0.2.21', leaseId: 'a1', ttl: 1800 },
         { name: '10.16.16.0-24', publicIP: '192.0.2.22', leaseId: 'a2', ttl: 71000 },
-        { name: '10.16.14.0-24', publicIP: '192.0.2.21', leaseId: 'a4', ttl: 73000 },
+        {
+          name: '10.16.14.0-24',
+          publicIP: '192.0.2.21',
+          leaseId: 'a4',
+          ttl: 73000,
+          modRevision: 9,
+        },
       ],
       config: '{"Network":"10.16.0.0/16","Backend":{"Type":"vxlan"}}',
     });
@@ -274,23 +280,76 @@ describe('doctor: relations between keys', () => {
     assert.equal(finding.subject, '192.0.2.21');
     assert.match(
       finding.message,
-      /10\.16\.14\.0\/24 \(20h16m40s left\), 10\.16\.55\.0\/24 \(19h26m40s/,
+      /10\.16\.14\.0\/24 \(20h16m40s left\), 10\.16\.55\.0\/24 \(30m0s left/,
     );
-    assert.equal(finding.fix, 'flanctl release 10.16.55.0/24');
-    assert.deepEqual(codesOf(findings), ['duplicate-public-ip']);
+    assert.equal(finding.fix, 'flanctl release 10.16.55.0/24', 'no --force for a dying lease');
+    assert.deepEqual(codesOf(findings), ['duplicate-public-ip', 'lease-overdue']);
   });
 
-  it('keeps the reservation when a host holds a reservation and a lease', () => {
-    const finding = only(
+  it('keeps the lease renewed last; a live lease or a reservation needs --force', () => {
+    const withReservation = only(
       run({
         seeds: [
-          { name: '10.5.1.0-24', publicIP: '192.0.2.9', leaseId: null },
+          { name: '10.5.1.0-24', publicIP: '192.0.2.9', leaseId: null, modRevision: 9 },
           { name: '10.5.2.0-24', publicIP: '192.0.2.9', leaseId: 'a2', ttl: 86000 },
         ],
       }),
       'duplicate-public-ip',
     );
-    assert.equal(finding.fix, 'flanctl release 10.5.2.0/24');
+    assert.equal(withReservation.fix, 'flanctl release 10.5.1.0/24 --force');
+
+    // Two answers a second apart are a tie: the key written last decides.
+    const seeds = (firstRevision: number) => [
+      {
+        name: '10.5.1.0-24',
+        publicIP: '192.0.2.9',
+        leaseId: 'a1',
+        ttl: 86000,
+        modRevision: firstRevision,
+      },
+      { name: '10.5.2.0-24', publicIP: '192.0.2.9', leaseId: 'a2', ttl: 85999, modRevision: 8 },
+    ];
+    assert.equal(
+      only(run({ seeds: seeds(9) }), 'duplicate-public-ip').fix,
+      'flanctl release 10.5.2.0/24 --force',
+    );
+    assert.equal(
+      only(run({ seeds: seeds(7) }), 'duplicate-public-ip').fix,
+      'flanctl release 10.5.1.0/24 --force',
+    );
+  });
+
+  it('keeps a key that fits the config over a later one that does not', () => {
+    const finding = only(
+      run({
+        seeds: [
+          { name: '10.5.1.0-24', publicIP: '192.0.2.9', leaseId: 'a1', ttl: 86000 },
+          { name: '10.6.2.0-24', publicIP: '192.0.2.9', leaseId: null, modRevision: 9 },
+        ],
+      }),
+      'duplicate-public-ip',
+    );
+    assert.equal(finding.fix, 'flanctl release 10.6.2.0/24 --force');
+  });
+
+  it('fixes name the cluster and prefix doctor looked at', () => {
+    const finding = only(
+      run({
+        seeds: [
+          { name: '10.5.1.0-24', publicIP: '192.0.2.9', leaseId: 'a1', ttl: 1800 },
+          { name: '10.5.2.0-24', publicIP: '192.0.2.9', leaseId: 'a2', ttl: 86000, modRevision: 9 },
+        ],
+        input: {
+          commands: {
+            flanctl: 'flanctl --endpoints http://e:1 --prefix /x',
+            flanctlOnCluster: 'flanctl --endpoints http://e:1',
+            etcdctl: 'etcdctl --endpoints=http://e:1',
+          },
+        },
+      }),
+      'duplicate-public-ip',
+    );
+    assert.equal(finding.fix, 'flanctl --endpoints http://e:1 --prefix /x release 10.5.1.0/24');
   });
 
   it('a VtepMAC on two addresses is a guess about one re-addressed host (C13)', () => {
@@ -299,7 +358,14 @@ describe('doctor: relations between keys', () => {
     const findings = run({
       seeds: [
         { name: '10.5.7.0-24', publicIP: '192.0.2.10', vtepMac: mac7, leaseId: 'a1', ttl: 70000 },
-        { name: '10.5.9.0-24', publicIP: '192.0.2.77', vtepMac: mac7, leaseId: 'a2', ttl: 86000 },
+        {
+          name: '10.5.9.0-24',
+          publicIP: '192.0.2.77',
+          vtepMac: mac7,
+          leaseId: 'a2',
+          ttl: 86000,
+          modRevision: 9,
+        },
         { name: '10.5.3.0-24', publicIP: '192.0.2.30', vtepMac: mac3, leaseId: null },
         { name: '10.5.4.0-24', publicIP: '192.0.2.31', vtepMac: mac3, leaseId: 'a3', ttl: 85000 },
       ],
@@ -311,7 +377,7 @@ describe('doctor: relations between keys', () => {
 
     const moved = macs.find((item) => item.subject.endsWith('10.5.7.0-24'));
     assert.match(moved?.message ?? '', /19h26m40s left\) and peers keep a route to 192\.0\.2\.10/);
-    assert.equal(moved?.fix, 'flanctl release 10.5.7.0/24');
+    assert.equal(moved?.fix, 'flanctl release 10.5.7.0/24 --force');
 
     const reservation = macs.find((item) => item.subject.endsWith('10.5.3.0-24'));
     assert.match(reservation?.message ?? '', /now holds lease 10\.5\.4\.0\/24 at 192\.0\.2\.31/);
