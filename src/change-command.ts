@@ -99,16 +99,27 @@ export abstract class ChangeCommand extends FlanctlCommand {
       if (run.confirm) await this.confirmChanges(changing, run.confirm);
       journal = Journal.open(journalPath(flags.journal, process.env));
       results = [];
+      let lostEtcd: FlanctlError | undefined;
       for (const plan of plans) {
+        // Once etcd is gone, the rest are reported as not tried rather than each failing alike.
+        if (lostEtcd && plan.verdict.kind === 'change') {
+          const error = new FlanctlError('unreachable', `not tried: ${lostEtcd.message}`);
+          results.push({ plan, status: 'failed', error });
+          continue;
+        }
+
         const context = {
           backend: run.backend,
           journal,
           // The key's own network prefix, so a restore across prefixes journals each right.
           prefix: plan.key.slice(0, plan.key.lastIndexOf('/subnets/')),
           command: redactedCommand([this.config.bin, ...process.argv.slice(2)]),
+          undoFlags: this.undoContext(journal.path),
         };
         const reread = async () => await run.replan(await rereadTarget(run.backend, plan));
-        results.push(await applyOrReport(context, plan, reread));
+        const result = await applyOrReport(context, plan, reread);
+        if (result.error?.kind === 'unreachable') lostEtcd = result.error;
+        results.push(result);
       }
     }
 
@@ -135,12 +146,16 @@ export abstract class ChangeCommand extends FlanctlCommand {
     const agreed = await confirm(
       { message: consent.question, default: false },
       { output: process.stderr },
-    );
+    ).catch((error: unknown) => {
+      // Ctrl-C at the prompt is a no, not a failure.
+      if (error instanceof Error && error.name === 'ExitPromptError') return false;
+      throw error;
+    });
     if (!agreed) throw new FlanctlError('problems', 'not confirmed; nothing was changed');
   }
 
   /** The flags an undo command needs to act where this one did. */
-  private undoContext(journal: string | null): string {
+  protected undoContext(journal: string | null): string {
     const settings = this.resolvedSettings;
     const words: string[] = [];
     if (settings?.endpoints.source === 'flag') {

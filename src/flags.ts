@@ -76,6 +76,8 @@ export const recordsPrefixFlag = Flags.string({
 /** The reservation records prefix, checked: absolute and never inside a subnets dir. */
 export function recordsPrefix(text: string | undefined): string {
   const checked = checkRecordsPrefix(text ?? DEFAULT_RECORDS_PREFIX);
-  if (!checked.ok) throw usageError(`--reservations-prefix ${checked.reason}`);
+  if (!checked.ok) {
+    throw usageError(`--reservations-prefix (or FLANCTL_RESERVATIONS_PREFIX) ${checked.reason}`);
+  }
   return checked.prefix;
 }

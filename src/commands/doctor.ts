@@ -103,6 +103,7 @@ export default class Doctor extends ChangeCommand {
       maxInFlight: flags['max-in-flight'],
       renewMarginSeconds: margin,
       recordsPrefix: recordsPrefix(flags['reservations-prefix']),
+      keylessLeases: wanted('keyless-lease'),
     });
     const { network } = audit;
     const v2Config = flags.v2 ? await backend.readV2Value(network.paths.configKey) : undefined;

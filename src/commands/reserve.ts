@@ -4,7 +4,6 @@ import type { BaseFlags } from '../base-command.js';
 import { ChangeCommand, changeFlags } from '../change-command.js';
 import {
   ABSENT,
-  type HeldSubnet,
   type PlannedChange,
   planCreate,
   planRecord,
@@ -14,7 +13,6 @@ import {
 import { type Cidr, formatCidr } from '../domain/cidr.js';
 import { isJsonObject, parseJson } from '../domain/go-json.js';
 import { parseLeaseValue } from '../domain/lease-attrs.js';
-import { parseSubnetKeyName } from '../domain/subnet-key.js';
 import type { NetworkConfig } from '../domain/network-config.js';
 import { notFoundError, usageError } from '../errors.js';
 import {
@@ -28,7 +26,7 @@ import { Journal, journalPath, redactedCommand } from '../journal/journal.js';
 import { guardJson, guardText } from '../output/views/guard.js';
 import { applyOrReport, settled } from '../registry/apply.js';
 import { guardReservations } from '../registry/guard.js';
-import { reapplyPlans } from '../registry/reapply.js';
+import { heldSubnets, reapplyPlans } from '../registry/reapply.js';
 import type { SubnetListing } from '../registry/backend.js';
 import { type ConfigState, networkPaths, readConfig } from '../registry/network.js';
 import { type Records, readRecords, refreshRecord, withRecord } from '../registry/records.js';
@@ -216,6 +214,7 @@ export default class Reserve extends ChangeCommand {
       backend,
       prefix: paths.prefix,
       command: redactedCommand([this.config.bin, ...process.argv.slice(2)]),
+      undoFlags: this.undoContext(journal?.path ?? null),
     };
     const apply = async (plan: PlannedChange, replan: () => Promise<PlannedChange>) =>
       journal
@@ -338,12 +337,7 @@ function preassignPlan(
   publicIP: string,
   context: { value: string; config?: NetworkConfig; listing: SubnetListing },
 ): PlannedChange {
-  const held: HeldSubnet[] = context.listing.subnets.flatMap((stored) => {
-    const parsedKey = parseSubnetKeyName(stored.name);
-    const value = parseLeaseValue(stored.value);
-    const holder = value.ok ? value.attrs.publicIP : 'an unreadable value';
-    return parsedKey.ok ? [{ subnet: parsedKey.key.ipv4, publicIP: holder }] : [];
-  });
+  const held = heldSubnets(context.listing);
   const target = { subnet: formatCidr(subnet), key, before: ABSENT };
   return planCreate(
     target,

@@ -5,6 +5,7 @@ import { formatDuration, formatRelative } from './duration.js';
 import { parseLeaseValue } from './lease-attrs.js';
 import { type LeaseTtl, type StoredSubnet, classifyLease } from './lease-entry.js';
 import { type NetworkConfig, misfitReasons } from './network-config.js';
+import type { SubnetKey } from './subnet-key.js';
 
 export type ChangeAction =
   | 'reserve'
@@ -161,6 +162,8 @@ export interface ReapplyRules {
   readonly recordedValue: string;
   /** Put a missing key back (`reserve --reapply`); doctor --fix only detaches leases. */
   readonly recreateMissing: boolean;
+  /** Why a missing key must not come back (as for a pre-assigned one); empty when it may. */
+  readonly recreateProblems?: readonly string[];
 }
 
 /**
@@ -176,6 +179,15 @@ export function planReapply(target: Target, rules: ReapplyRules): PlannedChange 
       return plan('reapply', target, {
         kind: 'unchanged',
         reason: 'has no key; `reserve --reapply` puts it back as a reservation',
+      });
+    }
+
+    const problems = rules.recreateProblems ?? [];
+    if (problems.length > 0) {
+      return plan('reapply', target, {
+        kind: 'refused',
+        exit: 'problems',
+        reason: `has no key and cannot come back: ${problems.join('; ')}`,
       });
     }
 
@@ -377,11 +389,12 @@ export function preassignProblems(
   publicIP: string,
   config: NetworkConfig | undefined,
   held: readonly HeldSubnet[],
+  key: SubnetKey = { name: formatCidr(subnet), ipv4: subnet },
 ): string[] {
   if (!config) return ['there is no valid network config to check the subnet against'];
 
   const text = formatCidr(subnet);
-  const problems = misfitReasons({ name: text, ipv4: subnet }, config);
+  const problems = misfitReasons(key, config);
   for (const other of held) {
     if (containsCidr(other.subnet, subnet) || containsCidr(subnet, other.subnet)) {
       const otherText = formatCidr(other.subnet);

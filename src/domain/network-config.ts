@@ -85,6 +85,21 @@ export function parseNetworkConfig(text: string): ParsedConfig {
   const backend = goField(raw, 'Backend')?.value;
   const backendTypeValue = isJsonObject(backend) ? goField(backend, 'Type')?.value : undefined;
   const backendType = typeof backendTypeValue === 'string' ? backendTypeValue : 'udp';
+  // flanneld decodes Backend into a struct with a string Type and refuses anything else
+  // ("error decoding Backend property of config").
+  if (backend !== undefined && backend !== null && !isJsonObject(backend)) {
+    problems.push({
+      field: 'Backend',
+      value: JSON.stringify(backend),
+      message: `Backend ${JSON.stringify(backend)} is not an object such as {"Type":"vxlan"}; flanneld refuses this config`,
+    });
+  } else if (backendTypeValue !== undefined && typeof backendTypeValue !== 'string') {
+    problems.push({
+      field: 'Backend.Type',
+      value: JSON.stringify(backendTypeValue),
+      message: `Backend.Type ${JSON.stringify(backendTypeValue)} is not a string; flanneld refuses this config`,
+    });
+  }
 
   return { config: { raw, backendType, ipv4, ipv6 }, problems };
 }

@@ -69,8 +69,13 @@ export function checkRecordsPrefix(
     };
   }
 
-  if (/\/subnets(\/|$)/.test(prefix)) {
-    return { ok: false, reason: `${text} is inside a subnets directory, which flannel reads` };
+  // flanneld lists and watches `<prefix>/subnets` as a plain string prefix, so even
+  // `/x/subnets-records` would be read as leases.
+  if (prefix.includes('/subnets')) {
+    return {
+      ok: false,
+      reason: `${text} contains "/subnets", which flannel reads as a subnets directory`,
+    };
   }
 
   return { ok: true, prefix };

@@ -545,7 +545,17 @@ export function crossCheckWithEtcd(env: SubnetEnv, view: EtcdView): EnvFinding[]
       );
     }
 
-    if (subnet) {
+    // flanneld looks for its PublicIP's lease first and only then at the file, which it takes
+    // only when no other host holds that subnet; the ownership checks below report both cases.
+    const halfOf = (lease: HeldLease) => (plan.family === 4 ? lease.ipv4 : lease.ipv6);
+    const otherwise =
+      subnet &&
+      view.leases.some((lease) => {
+        const half = halfOf(lease);
+        const sameSubnet = half !== undefined && sameCidr(half, subnet);
+        return view.publicIP !== undefined && (lease.publicIP === view.publicIP) !== sameSubnet;
+      });
+    if (subnet && !otherwise) {
       // Judge this family alone: the key stands in for the half that matches the plan.
       const onePlan =
         plan.family === 4 ? { ipv4: plan, ipv6: undefined } : { ipv4: undefined, ipv6: plan };

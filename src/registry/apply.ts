@@ -32,6 +32,8 @@ export interface ApplyContext {
   readonly journal: Journal;
   readonly prefix: string;
   readonly command: string[];
+  /** Flags a restore needs to reach the same cluster, prefix and journal (`--prefix /x`). */
+  readonly undoFlags?: string;
 }
 
 /**
@@ -143,7 +145,7 @@ async function writeOnce(
       : undefined;
     if (landed === undefined) {
       if (newLease) await backend.revokeIfUnused(newLease).catch(() => undefined);
-      throw mayHaveLanded(error, id);
+      throw mayHaveLanded(error, id, context.undoFlags ?? '');
     }
 
     revision = landed;
@@ -195,14 +197,15 @@ async function landedRevision(
   return landed ? stored.modRevision : undefined;
 }
 
-function mayHaveLanded(error: unknown, journalId: string): FlanctlError {
+function mayHaveLanded(error: unknown, journalId: string, undoFlags: string): FlanctlError {
   const cause = error instanceof FlanctlError ? error : undefined;
   const message = error instanceof Error ? error.message : String(error);
   return new FlanctlError(
     cause?.kind ?? 'unexpected',
     `${message}; the change may still reach etcd`,
     `check the key; journal entry ${journalId} records it as it was ` +
-      `(restore it with: flanctl restore --entry ${journalId} --force)`,
+      `(restore it with: flanctl restore --entry ${journalId} --force` +
+      `${undoFlags === '' ? '' : ` ${undoFlags}`})`,
     { cause: error },
   );
 }

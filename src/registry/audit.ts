@@ -14,6 +14,8 @@ export interface AuditOptions {
   readonly maxInFlight: number;
   readonly renewMarginSeconds: number;
   readonly recordsPrefix: string;
+  /** List the cluster's leases for the keyless-lease check (one call per unused lease). */
+  readonly keylessLeases: boolean;
 }
 
 export interface AuditState {
@@ -43,26 +45,32 @@ export async function readAudit(
     configMissing && network.keyCount === 0
       ? await findOtherPrefixes(backend, prefix, PREFIX_HINT_SAMPLE)
       : [];
-  const keylessLeases = await readKeylessLeases(backend, network, options.maxInFlight);
+  const keylessLeases = options.keylessLeases
+    ? await readKeylessLeases(backend, network, options.maxInFlight)
+    : undefined;
   const records = await readRecords(backend, options.recordsPrefix, prefix);
 
   return { network, nearMissKeys, otherPrefixes, keylessLeases, records };
 }
 
-// Every key that starts with the prefix string, except the subnets dir: `<prefix>` itself,
-// `<prefix>/Config`, `<prefix>-old/config` and the like.
+// Where a misplaced config sits: the prefix key itself, or a key directly in the prefix's dir
+// (`<prefix>/Config`, `<prefix>/config/`, `<prefix>/`), never another network's keys.
 async function nearConfigKeys(
   backend: RegistryBackend,
   prefix: string,
   subnetsDir: string,
 ): Promise<StoredText[]> {
-  const before = await backend.readRange(prefix, subnetsDir, NEAR_MISS_LIMIT);
+  const dir = `${prefix}/`;
+  const itself = await backend.readValue(prefix);
+  const before = await backend.readRange(dir, subnetsDir, NEAR_MISS_LIMIT);
   const after = await backend.readRange(
     stringPrefixEnd(subnetsDir),
-    stringPrefixEnd(prefix),
+    stringPrefixEnd(dir),
     NEAR_MISS_LIMIT,
   );
-  return [...before, ...after].map(({ key, value }) => ({ key, value }));
+  return [...(itself ? [itself] : []), ...before, ...after]
+    .filter(({ key }) => !key.slice(dir.length).replace(/\/$/, '').includes('/'))
+    .map(({ key, value }) => ({ key, value }));
 }
 
 /** The first string after every string that starts with `prefix` (ASCII prefixes). */

@@ -1,8 +1,19 @@
 // Plans that make recorded reservations true again, for `reserve --reapply`, `doctor --fix`
 // and `reserve --watch`.
-import { ABSENT, type PlannedChange, planReapply } from '../domain/change-plan.js';
+import {
+  ABSENT,
+  type HeldSubnet,
+  type PlannedChange,
+  planReapply,
+  preassignProblems,
+} from '../domain/change-plan.js';
+import { parseLeaseValue } from '../domain/lease-attrs.js';
+import type { NetworkConfig } from '../domain/network-config.js';
+import type { ReservationRecord } from '../domain/reservation-record.js';
+import { parseSubnetKeyName } from '../domain/subnet-key.js';
+import type { SubnetListing } from './backend.js';
 import type { RegistryBackend } from './backend.js';
-import type { NetworkPaths } from './network.js';
+import { type NetworkPaths, readConfig } from './network.js';
 import type { Records } from './records.js';
 import { type Target, selectTargets, subnetOfKey } from './targets.js';
 
@@ -22,8 +33,14 @@ export async function reapplyPlans(
   const named = inputs.length > 0 ? inputs : [...records.byKey.keys()];
   if (named.length === 0) return { plans: [], notes: [], replan: unexpectedReplan };
 
-  const replan = (target: Target) => reapplyPlan(target, records, options);
+  const config = await readConfig(backend, paths);
   const selection = await selectTargets(backend, paths, { inputs: named });
+  const checks = {
+    ...options,
+    config: config.problems.length === 0 ? config.config : undefined,
+    held: heldSubnets(selection.listing),
+  };
+  const replan = (target: Target) => reapplyPlan(target, records, checks);
   const plans = selection.items.map((item) => {
     if ('target' in item) return replan(item.target);
 
@@ -33,12 +50,27 @@ export async function reapplyPlans(
   return { plans, notes: selection.notes, replan };
 }
 
+export interface ReapplyChecks extends ReapplyOptions {
+  /** The config and the subnets held now, to check a key that would come back. */
+  readonly config?: NetworkConfig;
+  readonly held?: readonly HeldSubnet[];
+}
+
 export function reapplyPlan(
   target: Target,
   records: Records,
-  options: ReapplyOptions,
+  options: ReapplyChecks,
 ): PlannedChange {
   const record = records.byKey.get(target.key);
+  if (!record && !target.before.exists) {
+    return {
+      action: 'reapply',
+      ...target,
+      verdict: { kind: 'refused', exit: 'notFound', reason: `no key ${target.key} and no record` },
+      leaseToRevoke: null,
+    };
+  }
+
   if (!record) {
     return {
       action: 'reapply',
@@ -57,6 +89,28 @@ export function reapplyPlan(
     recordedPublicIP: record.publicIP,
     recordedValue: record.value,
     recreateMissing: options.recreateMissing,
+    recreateProblems: target.before.exists ? [] : recreateProblems(target.key, record, options),
+  });
+}
+
+// A key that comes back must hold as a pre-assigned one would: fit the config, overlap no key,
+// and belong to a host that holds no other subnet now.
+function recreateProblems(key: string, record: ReservationRecord, checks: ReapplyChecks) {
+  const parsed = parseSubnetKeyName(key.slice(key.lastIndexOf('/') + 1));
+  if (!parsed.ok) return [parsed.reason];
+  if (!checks.held) return [];
+
+  const host = record.publicIP ?? '';
+  return preassignProblems(parsed.key.ipv4, host, checks.config, checks.held, parsed.key);
+}
+
+/** The IPv4 half and host of every readable key: what a key coming back must not collide with. */
+export function heldSubnets(listing: SubnetListing): HeldSubnet[] {
+  return listing.subnets.flatMap((stored) => {
+    const parsedKey = parseSubnetKeyName(stored.name);
+    const value = parseLeaseValue(stored.value);
+    const holder = value.ok ? value.attrs.publicIP : 'an unreadable value';
+    return parsedKey.ok ? [{ subnet: parsedKey.key.ipv4, publicIP: holder }] : [];
   });
 }
 

@@ -29,6 +29,9 @@ export async function readRecords(
   const byKey = new Map<string, ReservationRecord>();
   const unreadable = new Map<string, string>();
   for (const stored of listing.subnets) {
+    // A nested network's records (`/a/b` under `/a`) are its own, not this network's.
+    if (stored.name.includes('/')) continue;
+
     const parsed = parseRecord(stored.value);
     if (parsed.ok) byKey.set(parsed.record.key, parsed.record);
     else unreadable.set(stored.key, parsed.reason);

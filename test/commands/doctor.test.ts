@@ -245,6 +245,17 @@ describe('flanctl doctor', () => {
     );
   });
 
+  test("a config under a sibling prefix is not offered as this network's", async () => {
+    const prefix = testPrefix('doctor', 'near');
+    await putKey(etcd.endpoint, `${prefix}2`, CONFIG_10_5);
+    await putKey(etcd.endpoint, `${prefix}/Config`, CONFIG_10_5);
+    const { document } = await doctorJson(etcd.endpoint, prefix);
+
+    const missing = onlyFinding(document, 'config-missing');
+    assert.ok(missing.message.includes(`${prefix}/Config holds a network config`));
+    assert.ok(!missing.message.includes(`${prefix}2 holds`), missing.message);
+  });
+
   test('C17: an empty keyspace explains the v2 store; --env adds the held subnet', async () => {
     const prefix = testPrefix('doctor', 'c17-empty');
     const { result, document } = await doctorJson(etcd.endpoint, prefix);

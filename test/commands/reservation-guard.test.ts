@@ -233,6 +233,58 @@ describe('reservation guard', () => {
       assert.equal((await existingKey(etcd.endpoint, key)).leaseHex, lease);
     });
 
+    test('a recorded key that is gone stays away when its host holds another subnet now', async () => {
+      const other = await network('drift-moved', [['10.5.50.0-24', '192.0.2.50']]);
+      const gone = subnetKey(other, '10.5.51.0-24');
+      await putKey(
+        etcd.endpoint,
+        recordKeyOf(other, '10.5.51.0-24'),
+        JSON.stringify({
+          version: 1,
+          key: gone,
+          value: vxlanAttrs('192.0.2.50', '00:00:5e:30:00:50'),
+          publicIP: '192.0.2.50',
+          reservedAt: new Date().toISOString(),
+        }),
+      );
+
+      const doctor = await flanctl('doctor', other, ['--json']);
+      const [drift] = driftOf(doctor);
+      assert.equal(drift.severity, 'warning');
+      assert.equal(
+        drift.fix,
+        `etcdctl --endpoints=${etcd.endpoint} del ${recordKeyOf(other, '10.5.51.0-24')}`,
+      );
+
+      const reapply = await flanctl('reserve', other, ['--reapply']);
+      assertExitCode(reapply, EXIT_PROBLEMS);
+      assert.match(reapply.stderr, /192\.0\.2\.50 holds 10\.5\.50\.0\/24 already/);
+      assert.equal(await readKey(etcd.endpoint, gone), undefined);
+    });
+
+    test('no key and no record: not found (exit 4)', async () => {
+      const reapply = await flanctl('reserve', prefix, ['--reapply', '10.5.99.0/24']);
+      assertExitCode(reapply, 4);
+    });
+
+    test("a nested network's records are its own", async () => {
+      const outer = await network('nested', [['10.5.60.0-24', '192.0.2.60']]);
+      const inner = `${outer}/inner`;
+      await seedNetwork(etcd.endpoint, inner, [
+        {
+          key: subnetKey(inner, '10.5.61.0-24'),
+          value: vxlanAttrs('192.0.2.61', '00:00:5e:30:00:61'),
+          lease: 'inner',
+        },
+      ]);
+      assertExitCode(await flanctl('reserve', inner, ['10.5.61.0/24']), EXIT_OK);
+
+      const doctor = await flanctl('doctor', outer, ['--json']);
+      assert.deepEqual(driftOf(doctor), []);
+      const reapply = await flanctl('reserve', outer, ['--reapply']);
+      assertExitCode(reapply, EXIT_OK);
+    });
+
     test('a named subnet without a record is refused with the command that records it', async () => {
       const other = await network('drift-unrecorded', [['10.5.9.0-24', '192.0.2.9']]);
       const reapply = await flanctl('reserve', other, ['--reapply', '10.5.9.0/24']);

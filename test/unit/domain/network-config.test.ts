@@ -167,6 +167,20 @@ describe('parseNetworkConfig: backend type', () => {
       assert.equal(config(text).backendType, expected);
     });
   }
+
+  for (const [text, field] of [
+    ['{"Network":"10.5.0.0/16","Backend":"vxlan"}', 'Backend'],
+    ['{"Network":"10.5.0.0/16","Backend":{"Type":5}}', 'Backend.Type'],
+  ]) {
+    test(`${text} is refused, as flanneld cannot decode its Backend`, () => {
+      const problems = parseNetworkConfig(text).problems;
+      assert.deepEqual(
+        problems.map((problem) => problem.field),
+        [field],
+      );
+      assert.match(problems[0].message, /flanneld refuses this config/);
+    });
+  }
 });
 
 describe('parseNetworkConfig: IPv6', () => {

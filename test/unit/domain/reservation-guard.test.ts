@@ -79,6 +79,7 @@ describe('reservation records', () => {
     assert.equal(checkRecordsPrefix('ops/records').ok, false);
     assert.equal(checkRecordsPrefix('/').ok, false);
     assert.equal(checkRecordsPrefix('/coreos.com/network/subnets/x').ok, false);
+    assert.equal(checkRecordsPrefix('/coreos.com/network/subnets-records').ok, false);
   });
 });
 
@@ -127,6 +128,16 @@ describe('planReapply', () => {
     });
     const detachOnly = planReapply(missing, { ...RULES, recreateMissing: false });
     assert.equal(detachOnly.verdict.kind, 'unchanged');
+  });
+
+  test('a missing key that would not hold as a new reservation stays away', () => {
+    const missing = { subnet: '10.5.1.0/24', key: KEY, before: ABSENT };
+    const plan = planReapply(missing, {
+      ...RULES,
+      recreateProblems: ['192.0.2.1 holds 10.5.50.0/24 already'],
+    });
+    assert.equal(plan.verdict.kind, 'refused');
+    assert.match(plan.verdict.kind === 'refused' ? plan.verdict.reason : '', /10\.5\.50\.0/);
   });
 
   test('a key now held by another address is refused', () => {
