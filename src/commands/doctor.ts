@@ -10,7 +10,7 @@ import {
   diagnose,
   parseCodeList,
   shellWord,
-} from '../domain/doctor.js';
+} from '../domain/doctor/index.js';
 import {
   type EnvFinding,
   checkSubnetEnv,

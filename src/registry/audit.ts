@@ -1,6 +1,6 @@
 // Everything `doctor` judges, read in one pass: the network as `leases ls` reads it, keys near
 // the config's path, the cluster's keyless leases and flanctl's reservation records.
-import type { LeaseRecordState, StoredText } from '../domain/doctor.js';
+import type { LeaseRecordState, StoredText } from '../domain/doctor/index.js';
 import type { RegistryBackend } from './backend.js';
 import { type Records, readRecords } from './records.js';
 import {

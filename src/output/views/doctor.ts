@@ -1,6 +1,6 @@
 // `doctor` output: findings worst first, each with its fix on the next line, then a summary;
 // or one JSON document. Pure.
-import type { Finding, FindingCounts } from '../../domain/doctor.js';
+import type { Finding, FindingCounts } from '../../domain/doctor/index.js';
 import { printable } from '../printable.js';
 import type { Style } from '../style.js';
 

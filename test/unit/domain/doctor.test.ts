@@ -9,7 +9,7 @@ import {
   diagnose,
   parseCodeList,
   shellWord,
-} from '../../../src/domain/doctor.js';
+} from '../../../src/domain/doctor/index.js';
 import { parseNetworkConfig } from '../../../src/domain/network-config.js';
 import type { ReservationRecord } from '../../../src/domain/reservation-record.js';
 import { type LeaseSeed, NOW_MS, SUBNETS_DIR, interpret } from '../support/leases.js';
