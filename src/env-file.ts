@@ -11,15 +11,17 @@ export async function readEnvFile(
   arg: string | undefined,
 ): Promise<{ path: string; text: string }> {
   if (arg === '-') return { path: '-', text: await readStdin() };
+  if (arg === '') throw usageError('the subnet.env path is empty; expected a file, or - for stdin');
 
   const candidates = arg === undefined ? DEFAULT_ENV_PATHS : [arg];
   for (const path of candidates) {
     try {
       return { path, text: readFileSync(path, 'utf8') };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        throw usageError(`cannot read ${path}: ${reason}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EISDIR') throw usageError(`${path} is a directory; expected a subnet.env file`);
+      if (code !== 'ENOENT') {
+        throw usageError(`cannot read ${path}: ${code ?? (error as Error).message}`);
       }
     }
   }

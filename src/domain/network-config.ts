@@ -112,7 +112,7 @@ function readBool(raw: JsonObject, name: string, fallback: boolean, problems: Co
   problems.push({
     field: name,
     value: JSON.stringify(value),
-    message: `${name} must be true or false`,
+    message: `${name} ${JSON.stringify(value)} is not true or false`,
   });
   return fallback;
 }
@@ -212,7 +212,7 @@ function readSubnetLen(
     problems.push({
       field: name,
       value: JSON.stringify(value),
-      message: `${name} must be a whole number`,
+      message: `${name} ${JSON.stringify(value)} is not a whole number`,
     });
     return undefined;
   }

@@ -295,12 +295,12 @@ describe('parseNetworkConfig: rules flanneld refuses a config for', () => {
     [
       'SubnetLen as a string',
       '{"Network":"10.5.0.0/16","SubnetLen":"24"}',
-      [{ field: 'SubnetLen', value: '"24"', message: 'SubnetLen must be a whole number' }],
+      [{ field: 'SubnetLen', value: '"24"', message: 'SubnetLen "24" is not a whole number' }],
     ],
     [
       'SubnetLen fractional',
       '{"Network":"10.5.0.0/16","SubnetLen":24.5}',
-      [{ field: 'SubnetLen', value: '24.5', message: 'SubnetLen must be a whole number' }],
+      [{ field: 'SubnetLen', value: '24.5', message: 'SubnetLen 24.5 is not a whole number' }],
     ],
     [
       'SubnetMin outside the network (C14 d)',
@@ -419,7 +419,7 @@ describe('parseNetworkConfig: rules flanneld refuses a config for', () => {
     [
       'EnableIPv6 not a boolean',
       '{"EnableIPv6":"true","Network":"10.5.0.0/16"}',
-      [{ field: 'EnableIPv6', value: '"true"', message: 'EnableIPv6 must be true or false' }],
+      [{ field: 'EnableIPv6', value: '"true"', message: 'EnableIPv6 "true" is not true or false' }],
     ],
     [
       'a JSON array',
