@@ -33,6 +33,7 @@ export default class LeasesLs extends FlanctlCommand {
     '<%= config.bin %> <%= command.id %> -o wide --sort ttl',
     '<%= config.bin %> <%= command.id %> --expiring-within 2h --json',
     '<%= config.bin %> <%= command.id %> --prefix /kube-centos/network --public-ip 192.0.2.21',
+    '<%= config.bin %> <%= command.id %> --no-ttl --json',
   ];
 
   static override flags = {
@@ -53,18 +54,24 @@ export default class LeasesLs extends FlanctlCommand {
     }),
     'renew-margin': renewMarginFlag,
     'no-headers': Flags.boolean({ description: 'omit the header line of the table' }),
+    'no-ttl': Flags.boolean({
+      description: 'skip the TimeToLive calls: TYPE is still shown, TTL and EXPIRES show ?',
+      exclusive: ['expiring-within'],
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(LeasesLs);
     const filter = leaseFilter(flags);
     const margin = renewMarginSeconds(flags['renew-margin']);
+    const withTtls = ttlsWanted(flags);
     const settings = this.connectionSettings(flags);
 
     const backend = await this.registry(settings);
     const state = await readNetwork(backend, settings.prefix.value, {
       maxInFlight: flags['max-in-flight'],
       renewMarginSeconds: margin,
+      withTtls,
     });
     const otherPrefixes =
       state.keyCount === 0 && state.config.text === undefined
@@ -79,10 +86,20 @@ export default class LeasesLs extends FlanctlCommand {
       filtered: Object.values(filter).some((value) => value !== undefined),
       headers: !flags['no-headers'],
       otherPrefixes,
+      ttlsRead: withTtls,
     });
     for (const line of rendered.notes) this.infoLine(line);
     this.writeOut(rendered.stdout);
   }
+}
+
+// A key's type comes from its lease id, so everything but the TTL order works without TTLs.
+function ttlsWanted(flags: { 'no-ttl': boolean; sort: string }): boolean {
+  if (flags['no-ttl'] && flags.sort === 'ttl') {
+    throw usageError('--sort ttl needs the remaining TTLs; drop --no-ttl or sort by another key');
+  }
+
+  return !flags['no-ttl'];
 }
 
 function leaseFilter(flags: {
