@@ -36,9 +36,14 @@ export interface Comparison {
   readonly id: string;
   readonly description: string;
   readonly n: number | null;
-  /** A ratio (unit 'x') or a size in MB (unit 'MB'). */
+  /** A ratio of median wall times (unit 'x'), or a size in MB (unit 'MB'). */
   readonly value: number;
   readonly unit: 'x' | 'MB';
+  /**
+   * The same ratio of median CPU times (user + sys of the process alone), for reading a wall
+   * ratio taken on a busy machine; never judged. Null for sizes and extrapolated figures.
+   */
+  readonly cpuRatio: number | null;
   readonly target: Target | null;
   /** null when there is no target, or in a smoke run, which judges nothing. */
   readonly met: boolean | null;
@@ -210,6 +215,7 @@ export function compare(figures: readonly FigureResult[], smoke: boolean): Compa
       if (!figure || !comparator) continue;
 
       const value = figure.wallMs.median / comparator.wallMs.median;
+      const cpuRatio = figure.cpuMs && comparator.cpuMs ? figure.cpuMs / comparator.cpuMs : null;
       const target = spec.targets.get(n) ?? null;
       const extrapolated = figure.extrapolatedFrom ?? comparator.extrapolatedFrom;
       comparisons.push({
@@ -218,6 +224,7 @@ export function compare(figures: readonly FigureResult[], smoke: boolean): Compa
         n,
         value,
         unit: 'x',
+        cpuRatio,
         target,
         met: judged(value, target),
         ...(extrapolated === null
@@ -236,6 +243,7 @@ export function compare(figures: readonly FigureResult[], smoke: boolean): Compa
       n: limit.n,
       value: rss,
       unit: 'MB',
+      cpuRatio: null,
       target: limit.target,
       met: judged(rss, limit.target),
     });
@@ -248,13 +256,18 @@ export function compare(figures: readonly FigureResult[], smoke: boolean): Compa
       if (walls.some((wall) => wall === undefined)) continue;
 
       const value = growthRatio(ordered, walls as number[]);
+      const cpus = ordered.map((n) => find(id, n)?.cpuMs ?? null);
+      const cpuRatio = cpus.every((cpu) => cpu !== null)
+        ? growthRatio(ordered, cpus as number[])
+        : null;
       const target = id.startsWith('ls-') ? GROWTH_TARGET : null;
       comparisons.push({
         id: `${id}/growth`,
-        description: `${LABELS[id]}: cost per added key, last step / first step`,
+        description: `growth of ${LABELS[id]}`,
         n: ordered[ordered.length - 1],
         value,
         unit: 'x',
+        cpuRatio,
         target,
         met: judged(value, target),
       });
@@ -340,10 +353,11 @@ export function comparisonsTable(comparisons: readonly Comparison[], smoke: bool
     comparison.unit === 'MB'
       ? `${comparison.value.toFixed(0)} MB`
       : `${comparison.value.toFixed(2)}x`,
+    comparison.cpuRatio === null ? '-' : `${comparison.cpuRatio.toFixed(2)}x`,
     comparison.target === null ? '-' : targetText(comparison.target, comparison.unit),
     verdict(comparison, smoke),
   ]);
-  return renderColumns(['RATIO', 'N', 'VALUE', 'TARGET', 'RESULT'], rows);
+  return renderColumns(['RATIO', 'N', 'VALUE', 'CPU RATIO', 'TARGET', 'RESULT'], rows);
 }
 
 export function ttlPhaseTable(phases: readonly TtlPhase[]): string {

@@ -134,6 +134,20 @@ describe('compare', () => {
     assert.equal(find(judged, 'ls-json/growth', 65_536).met, true);
   });
 
+  test('the CPU ratio sits next to the wall ratio, and is null without CPU times', () => {
+    const withCpu = compare(
+      [
+        summarize('ls-json', 1000, '', [run(900, { userMs: 600, sysMs: 60 })]),
+        summarize('reference', 1000, '', [run(600, { userMs: 300, sysMs: 30 })]),
+      ],
+      false,
+    );
+
+    assert.equal(find(withCpu, 'ls-json/reference', 1000).value, 1.5);
+    assert.equal(find(withCpu, 'ls-json/reference', 1000).cpuRatio, 2);
+    assert.equal(find(judged, 'ls-json/reference', 1000).cpuRatio, null);
+  });
+
   test('a figure missing at a size gives no ratio there', () => {
     assert.equal(
       judged.some((comparison) => comparison.id === 'ls-json-no-ttl/floor'),
