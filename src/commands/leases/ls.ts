@@ -46,6 +46,7 @@ export default class LeasesLs extends FlanctlCommand {
     '<%= config.bin %> <%= command.id %> --expiring-within 2h --json',
     '<%= config.bin %> <%= command.id %> --prefix /kube-centos/network --public-ip 192.0.2.21',
     '<%= config.bin %> <%= command.id %> --watch --json | jq -c \'select(.event != "initial")\'',
+    '<%= config.bin %> <%= command.id %> --no-ttl --json',
   ];
 
   static override flags = {
@@ -69,6 +70,10 @@ export default class LeasesLs extends FlanctlCommand {
     watch: Flags.boolean({
       description: 'then print one line per change until interrupted (NDJSON with --json)',
     }),
+    'no-ttl': Flags.boolean({
+      description: 'skip the TimeToLive calls: TYPE is still shown, TTL and EXPIRES show ?',
+      exclusive: ['expiring-within', 'watch'],
+    }),
   };
 
   private readonly stopWatching = new AbortController();
@@ -77,6 +82,7 @@ export default class LeasesLs extends FlanctlCommand {
     const { flags } = await this.parse(LeasesLs);
     const filter = leaseFilter(flags);
     const margin = renewMarginSeconds(flags['renew-margin']);
+    const withTtls = ttlsWanted(flags);
     if (flags.watch) {
       checkWatchFlags(flags);
       this.stopOnSignals();
@@ -84,7 +90,7 @@ export default class LeasesLs extends FlanctlCommand {
     const settings = this.connectionSettings(flags);
 
     const backend = await this.registry(settings);
-    const read = { maxInFlight: flags['max-in-flight'], renewMarginSeconds: margin };
+    const read = { maxInFlight: flags['max-in-flight'], renewMarginSeconds: margin, withTtls };
     const state = await readNetwork(backend, settings.prefix.value, read);
     const otherPrefixes =
       state.keyCount === 0 && state.config.text === undefined
@@ -99,6 +105,7 @@ export default class LeasesLs extends FlanctlCommand {
       filtered: Object.values(filter).some((value) => value !== undefined),
       headers: !flags['no-headers'],
       otherPrefixes,
+      ttlsRead: withTtls,
     };
     const render = flags.watch ? renderWatchStart : renderLeaseList;
     const rendered = render(state, shown, listOptions);
@@ -162,6 +169,15 @@ function checkWatchFlags(flags: { sort: string; 'expiring-within'?: string }): v
 function changeMatches(change: LeaseChange, filter: LeaseFilter): boolean {
   const states: LeaseEntry[] = change.previous ? [change.entry, change.previous] : [change.entry];
   return filterLeases(states, filter).length > 0;
+}
+
+// A key's type comes from its lease id, so everything but the TTL order works without TTLs.
+function ttlsWanted(flags: { 'no-ttl': boolean; sort: string }): boolean {
+  if (flags['no-ttl'] && flags.sort === 'ttl') {
+    throw usageError('--sort ttl needs the remaining TTLs; drop --no-ttl or sort by another key');
+  }
+
+  return !flags['no-ttl'];
 }
 
 function leaseFilter(flags: {

@@ -13,6 +13,8 @@ export interface ListOptions {
   readonly filtered: boolean;
   readonly headers: boolean;
   readonly otherPrefixes: readonly string[];
+  /** false under `--no-ttl`: no TimeToLive was asked, so leases show `?` and status unknown. */
+  readonly ttlsRead?: boolean;
 }
 
 export interface Rendered {
@@ -29,7 +31,9 @@ export function renderLeaseList(
   const notes = [...configNotes(state), ...emptyNotes(state, options)];
 
   if (options.format === 'json') {
-    const document = leasesDocument(state.paths.prefix, state.revision, shown, state.problems);
+    const { prefix } = state.paths;
+    const ttlsRead = options.ttlsRead ?? true;
+    const document = leasesDocument(prefix, state.revision, shown, state.problems, ttlsRead);
     return { stdout: `${document}\n`, notes };
   }
 
@@ -40,7 +44,9 @@ export function renderLeaseList(
   }
 
   const wide = options.format === 'wide';
-  const rows = shown.map((entry) => leaseRow(entry, options.nowMs, options.style, wide));
+  const rows = shown.map((entry) =>
+    leaseRow(entry, options.nowMs, options.style, wide, options.ttlsRead ?? true),
+  );
   const table = renderColumns(wide ? WIDE_HEADERS : TABLE_HEADERS, rows);
   return { stdout: options.headers ? table : table.slice(table.indexOf('\n') + 1), notes };
 }

@@ -54,20 +54,38 @@ export function notesFor(entry: LeaseEntry): string[] {
   if (entry.status === 'renewal-overdue') notes.push('renewal overdue');
   if (entry.status === 'expired') notes.push('expired but key kept');
   if (entry.status === 'lease-missing') notes.push('lease missing');
-  if (entry.misfits.length > 0) notes.push('incompatible with config');
+  notes.push(...misfitNotes(entry));
   return notes;
 }
 
-export function leaseRow(entry: LeaseEntry, nowMs: number, style: Style, wide: boolean): Row {
-  const ttlPaint = statusPaint(entry, style);
-  const notes = notesFor(entry).join(', ');
+function misfitNotes(entry: LeaseEntry): string[] {
+  return entry.misfits.length > 0 ? ['incompatible with config'] : [];
+}
+
+/** What TTL and EXPIRES show for a lease under `leases ls --no-ttl`: its TTL was not asked. */
+export const UNREAD_TTL_TEXT = '?';
+
+/** `ttlsRead` false (`leases ls --no-ttl`): a lease's TTL, expiry and status are unknown. */
+export function leaseRow(
+  entry: LeaseEntry,
+  nowMs: number,
+  style: Style,
+  wide: boolean,
+  ttlsRead = true,
+): Row {
+  const unread = !ttlsRead && entry.type === 'lease';
+  const ttlCell: Cell = unread
+    ? { text: UNREAD_TTL_TEXT }
+    : { text: ttlText(entry, nowMs), paint: statusPaint(entry, style) };
+  // Without TTLs every lease reads as 'lease-missing' in the domain; that note would be false.
+  const notes = (unread ? misfitNotes(entry) : notesFor(entry)).join(', ');
   const narrow: Array<Cell | string> = [
     formatCidr(entry.subnet.ipv4),
     entry.attrs.publicIP,
     entry.attrs.backendType ?? '-',
     { text: entry.type, paint: entry.type === 'reservation' ? style.cyan : undefined },
-    { text: ttlText(entry, nowMs), paint: ttlPaint },
-    expiresText(entry, nowMs),
+    ttlCell,
+    unread ? UNREAD_TTL_TEXT : expiresText(entry, nowMs),
   ];
   const notesCell: Cell = { text: notes, paint: style.yellow };
   if (!wide) return [...narrow, notesCell];
@@ -112,16 +130,30 @@ export function leaseJson(entry: LeaseEntry) {
   };
 }
 
+/** A lease's status under `leases ls --no-ttl`, where its TTL was not asked. */
+export const UNREAD_STATUS = 'unknown';
+
+/**
+ * `ttlsRead` false (`leases ls --no-ttl`) adds `ttlsSkipped: true` and gives every lease (not
+ * reservation) the status 'unknown'; its TTL fields are null already.
+ */
 export function leasesDocument(
   prefix: string,
   revision: number,
   entries: readonly LeaseEntry[],
   problems: readonly SubnetProblem[],
+  ttlsRead = true,
 ): string {
+  const leases = entries.map((entry) => leaseJson(entry));
   return JSON.stringify({
     prefix,
     revision,
-    leases: entries.map(leaseJson),
+    ...(ttlsRead ? {} : { ttlsSkipped: true }),
+    leases: ttlsRead ? leases : leases.map(withUnreadStatus),
     problems: problems.map((problem) => ({ key: problem.key, reason: problem.reason })),
   });
+}
+
+function withUnreadStatus(lease: ReturnType<typeof leaseJson>) {
+  return lease.type === 'lease' ? { ...lease, status: UNREAD_STATUS } : lease;
 }

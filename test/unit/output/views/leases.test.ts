@@ -366,3 +366,58 @@ describe('leasesDocument', () => {
     );
   });
 });
+
+describe('without TTLs (leases ls --no-ttl)', () => {
+  // What readNetwork gives when it skips TimeToLive: a lease with no answer.
+  const unread = entryOf({
+    name: '10.5.7.0-24',
+    publicIP: '192.0.2.7',
+    leaseId: '694d854330fc5170',
+  });
+  const { config } = parseNetworkConfig('{"Network":"10.5.0.0/16"}');
+  const misfit = entryOf({ name: '10.6.0.0-24', leaseId: '694d854330fc5171' }, { config });
+
+  test('a lease shows ? for TTL and expiry, unpainted, and no lease-missing note', () => {
+    const row = leaseRow(unread, NOW_MS, colour, false, false);
+
+    assert.deepEqual(texts(row), ['10.5.7.0/24', '192.0.2.7', 'vxlan', 'lease', '?', '?', '']);
+    assert.equal((row[4] as Cell).paint, undefined);
+  });
+
+  test('a reservation and a config misfit read as with TTLs', () => {
+    assert.deepEqual(
+      texts(leaseRow(reservation, NOW_MS, plain, false, false)),
+      texts(leaseRow(reservation, NOW_MS, plain, false)),
+    );
+    assert.equal(
+      texts(leaseRow(misfit, NOW_MS, plain, false, false))[6],
+      'incompatible with config',
+    );
+  });
+
+  test('the wide row keeps the lease id', () => {
+    const row = texts(leaseRow(unread, NOW_MS, plain, true, false));
+
+    assert.equal(row.length, WIDE_HEADERS.length);
+    assert.equal(row[WIDE_HEADERS.indexOf('LEASE ID')], '694d854330fc5170');
+    assert.equal(row[WIDE_HEADERS.indexOf('TTL')], '?');
+  });
+
+  test('the document says ttlsSkipped and gives leases, not reservations, status unknown', () => {
+    const document = JSON.parse(leasesDocument('/p', 3, [reservation, unread], [], false));
+
+    assert.deepEqual(Object.keys(document), [
+      'prefix',
+      'revision',
+      'ttlsSkipped',
+      'leases',
+      'problems',
+    ]);
+    assert.equal(document.ttlsSkipped, true);
+    assert.deepEqual(
+      document.leases.map((json: { status: string }) => json.status),
+      ['reservation', 'unknown'],
+    );
+    assert.deepEqual(document.leases[1], { ...leaseJson(unread), status: 'unknown' });
+  });
+});
