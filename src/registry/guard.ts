@@ -9,7 +9,7 @@ import type { NetworkPaths } from './network.js';
 import { reapplyPlan } from './reapply.js';
 import { type Records, readRecords, refreshRecord } from './records.js';
 import { type Target, rereadTarget, subnetOfKey } from './targets.js';
-import { type WatchNote, WatchHealth } from './watch-health.js';
+import { type WatchNote, WatchHealth, consumeWatch } from './watch-health.js';
 
 export type GuardOutput =
   | { kind: 'watching'; records: number; revision: number }
@@ -95,31 +95,15 @@ class ReservationGuard {
   private async followFrom(start: number): Promise<number | undefined> {
     const { signal } = this.options;
     const notices = this.backend.watchSubnets(this.paths.subnetsDir, start, signal);
-    for await (const notice of notices) {
-      if (signal.aborted) return undefined;
-
-      switch (notice.kind) {
-        case 'changes':
-          for (const event of notice.events) {
-            const key = event.kind === 'put' ? event.subnet.key : event.key;
-            await this.recordChanged(key);
-            this.enqueue(key);
-          }
-          break;
-        case 'connected':
-          this.health.connected(notice.fromRevision);
-          break;
-        case 'failed':
-          this.health.failed(notice.error, notice.retryInMs);
-          break;
-        case 'compacted':
-          await this.checks;
-          return notice.compactRevision;
+    const compacted = await consumeWatch(notices, signal, this.health, async (events) => {
+      for (const event of events) {
+        const key = event.kind === 'put' ? event.subnet.key : event.key;
+        await this.recordChanged(key);
+        this.enqueue(key);
       }
-    }
-
+    });
     await this.checks;
-    return undefined;
+    return compacted;
   }
 
   // `reserve` writes a key and its record in one transaction, so the key's event is the moment

@@ -12,7 +12,7 @@ import {
 } from '../domain/lease-entry.js';
 import type { NetworkConfig } from '../domain/network-config.js';
 import type { RegistryBackend, SubnetEvent } from './backend.js';
-import { type WatchNote, WatchHealth } from './watch-health.js';
+import { type WatchNote, WatchHealth, consumeWatch } from './watch-health.js';
 import { type NetworkState, type ReadOptions, networkPaths, readNetwork } from './network.js';
 
 export interface LeaseChange {
@@ -92,25 +92,11 @@ class LeaseFollower {
     const { signal } = this.options;
     const dir = networkPaths(this.prefix).subnetsDir;
 
-    for await (const notice of this.backend.watchSubnets(dir, start, signal)) {
-      if (signal.aborted) return undefined;
-
-      switch (notice.kind) {
-        case 'changes':
-          for (const event of notice.events) await this.apply(event);
-          break;
-        case 'connected':
-          this.health.connected(notice.fromRevision);
-          break;
-        case 'failed':
-          this.health.failed(notice.error, notice.retryInMs);
-          break;
-        case 'compacted':
-          return notice;
-      }
-    }
-
-    return undefined;
+    const notices = this.backend.watchSubnets(dir, start, signal);
+    const compactRevision = await consumeWatch(notices, signal, this.health, async (events) => {
+      for (const event of events) await this.apply(event);
+    });
+    return compactRevision === undefined ? undefined : { compactRevision };
   }
 
   private async apply(event: SubnetEvent): Promise<void> {

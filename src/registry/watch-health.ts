@@ -3,6 +3,7 @@
 // most every 30 s while it stays lost, and one when the watch resumes.
 import { pause, retryDelayMs } from '../etcd/watch.js';
 import { FlanctlError } from '../errors.js';
+import type { SubnetEvent, SubnetWatchNotice } from './backend.js';
 
 export type WatchNote =
   | { kind: 'lost'; error: FlanctlError }
@@ -57,4 +58,36 @@ export class WatchHealth {
 
     return undefined;
   }
+}
+
+/**
+ * Reads a subnets watch to its end: changes go to `onChanges`, connection news to `health`.
+ * The compaction revision when etcd compacted past the watch (the caller lists again), else
+ * undefined (stopped).
+ */
+export async function consumeWatch(
+  notices: AsyncIterable<SubnetWatchNotice>,
+  signal: AbortSignal,
+  health: WatchHealth,
+  onChanges: (events: SubnetEvent[]) => Promise<void>,
+): Promise<number | undefined> {
+  for await (const notice of notices) {
+    if (signal.aborted) return undefined;
+
+    switch (notice.kind) {
+      case 'changes':
+        await onChanges(notice.events);
+        break;
+      case 'connected':
+        health.connected(notice.fromRevision);
+        break;
+      case 'failed':
+        health.failed(notice.error, notice.retryInMs);
+        break;
+      case 'compacted':
+        return notice.compactRevision;
+    }
+  }
+
+  return undefined;
 }

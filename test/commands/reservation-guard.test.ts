@@ -15,7 +15,7 @@ import {
   parseJsonDocument,
 } from '../helpers/cli-output.js';
 import { etcdForSuite } from '../helpers/etcd-server.js';
-import { startFlanneldStandin } from '../helpers/flanneld.js';
+import { startFlanneldStandin, startShortLeaseHost } from '../helpers/flanneld.js';
 import {
   assertLeaseGone,
   assertNothingWritten,
@@ -341,19 +341,7 @@ describe('reservation guard', () => {
 
     test("a dead host's re-leased reservation is detached before it expires", async () => {
       const prefix = testPrefix('guard', 'dead-host');
-      await putKey(etcd.endpoint, `${prefix}/config`, CONFIG_10_5);
-      // Renewing whenever less than 70 s of 75 s is left keeps a live lease above flanctl's
-      // smallest renew margin (1m), and a dead one falls below it within 15 s.
-      const host = await startFlanneldStandin({
-        endpoint: etcd.endpoint,
-        prefix,
-        publicIp: '192.0.2.22',
-        leaseTtlSeconds: 75,
-        renewMarginSeconds: 70,
-      });
-      const acquired = await host.waitFor('acquired', (event) => event.event === 'acquired');
-      const key = acquired.key as string;
-      const subnet = key.slice(key.lastIndexOf('/') + 1).replace('-', '/');
+      const { host, key, subnet } = await startShortLeaseHost(etcd.endpoint, prefix, '192.0.2.22');
       const mark = host.events.length;
       assertExitCode(await flanctl('reserve', prefix, [subnet]), EXIT_OK);
       await host.waitFor(

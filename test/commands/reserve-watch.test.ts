@@ -12,9 +12,9 @@ import { CliProcess } from '../helpers/cli-process.js';
 import { runCli } from '../helpers/cli.js';
 import { EXIT_USAGE, assertOneLineError } from '../helpers/cli-output.js';
 import { etcdForSuite } from '../helpers/etcd-server.js';
-import { startFlanneldStandin } from '../helpers/flanneld.js';
-import { existingKey, putKey, renewLikeFlanneld, seedNetwork } from '../helpers/kv-inspect.js';
-import { CONFIG_10_5, subnetKey, testPrefix, vxlanAttrs } from '../helpers/seed.js';
+import { startShortLeaseHost } from '../helpers/flanneld.js';
+import { existingKey, renewLikeFlanneld, seedNetwork } from '../helpers/kv-inspect.js';
+import { subnetKey, testPrefix, vxlanAttrs } from '../helpers/seed.js';
 
 interface ResultEvent {
   event: string;
@@ -57,19 +57,7 @@ describe('flanctl reserve --watch', () => {
   test('leaves a live host alone, and detaches its lease once it dies', async () => {
     const prefix = testPrefix('guard-watch', 'host');
     const journal = path.join(dir, 'host.jsonl');
-    await putKey(etcd.endpoint, `${prefix}/config`, CONFIG_10_5);
-    // Renewing whenever less than 70 s of 75 s is left keeps a live lease above the guard's
-    // 1 minute margin; a dead host's lease falls below it within 15 s.
-    const host = await startFlanneldStandin({
-      endpoint: etcd.endpoint,
-      prefix,
-      publicIp: '192.0.2.41',
-      leaseTtlSeconds: 75,
-      renewMarginSeconds: 70,
-    });
-    const acquired = await host.waitFor('acquired', (event) => event.event === 'acquired');
-    const key = acquired.key as string;
-    const subnet = key.slice(key.lastIndexOf('/') + 1).replace('-', '/');
+    const { host, key, subnet } = await startShortLeaseHost(etcd.endpoint, prefix, '192.0.2.41');
 
     const cli = guard(prefix, journal, ['--json']);
     await cli.waitForObject(

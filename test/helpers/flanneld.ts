@@ -8,6 +8,9 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
+import { putKey } from './kv-inspect.js';
+import { CONFIG_10_5 } from './seed.js';
+
 export interface StandinOptions {
   endpoint: string;
   publicIp: string;
@@ -270,4 +273,27 @@ function installExitHooks(): void {
     };
     process.on(signal, onSignal);
   }
+}
+
+/**
+ * A network under `prefix` with one stand-in host that renews a 75 s lease whenever less than
+ * 70 s is left: alive, its lease stays above flanctl's smallest renew margin (1m); dead, the
+ * lease falls below it within 15 s. Resolves once the host holds its subnet.
+ */
+export async function startShortLeaseHost(
+  endpoint: string,
+  prefix: string,
+  publicIp: string,
+): Promise<{ host: FlanneldStandin; key: string; subnet: string }> {
+  await putKey(endpoint, `${prefix}/config`, CONFIG_10_5);
+  const host = await startFlanneldStandin({
+    endpoint,
+    prefix,
+    publicIp,
+    leaseTtlSeconds: 75,
+    renewMarginSeconds: 70,
+  });
+  const acquired = await host.waitFor('acquired', (event) => event.event === 'acquired');
+  const key = acquired.key as string;
+  return { host, key, subnet: key.slice(key.lastIndexOf('/') + 1).replace('-', '/') };
 }
