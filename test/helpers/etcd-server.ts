@@ -11,6 +11,8 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { cleanUpOnExit } from './exit-hooks.js';
+
 export interface EtcdServer {
   endpoint: string;
   clientPort: number;
@@ -56,7 +58,6 @@ const LOG_TAIL_LINES = 30;
 
 // Every etcd this process started and has not yet seen exit, by PID, with its temp dir.
 const runningEtcds = new Map<number, string>();
-let exitHooksInstalled = false;
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -78,7 +79,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
   checkTlsOptions(options.tls);
   // Read before anything is spawned, so a missing file cannot leave an etcd behind.
   const probeIdentity = options.tls ? readProbeIdentity(options.tls) : undefined;
-  installExitHooks();
+  cleanUpOnExit(killAllSynchronously);
 
   const failures: string[] = [];
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
@@ -497,26 +498,4 @@ function killAllSynchronously(): void {
     }
   }
   runningEtcds.clear();
-}
-
-function installExitHooks(): void {
-  if (exitHooksInstalled) {
-    return;
-  }
-  exitHooksInstalled = true;
-
-  process.on('exit', killAllSynchronously);
-
-  // 'exit' does not run when a signal ends the process, so handle the usual ones too and then
-  // let the signal do what it would have done had we not been listening.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAllSynchronously();
-      process.removeListener(signal, onSignal);
-      if (process.listenerCount(signal) === 0) {
-        process.kill(process.pid, signal);
-      }
-    };
-    process.on(signal, onSignal);
-  }
 }

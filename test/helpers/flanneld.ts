@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { putKey } from './kv-inspect.js';
 import { CONFIG_10_5 } from './seed.js';
+import { cleanUpOnExit } from './exit-hooks.js';
 
 export interface StandinOptions {
   endpoint: string;
@@ -85,7 +86,6 @@ const STANDIN_SCRIPT = path.join(
 
 // Every stand-in this process started and has not seen exit, by PID.
 const running = new Map<number, ChildProcessByStdio<null, Readable, Readable>>();
-let exitHooksInstalled = false;
 
 export function standinArgs(options: StandinOptions): string[] {
   const args = ['--endpoint', options.endpoint, '--public-ip', options.publicIp];
@@ -105,7 +105,7 @@ export function standinCommand(args: string[]): [string, string[]] {
 }
 
 export async function startFlanneldStandin(options: StandinOptions): Promise<FlanneldStandin> {
-  installExitHooks();
+  cleanUpOnExit(killAllSynchronously);
   const [command, args] = standinCommand(standinArgs(options));
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
@@ -255,24 +255,6 @@ function killAllSynchronously(): void {
     }
   }
   running.clear();
-}
-
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
-
-  process.on('exit', killAllSynchronously);
-
-  // As in etcd-server.ts: after cleaning up, let the signal do what it would have done, unless
-  // another handler (etcd-server's) is still to run and will do it.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAllSynchronously();
-      process.removeListener(signal, onSignal);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
 }
 
 /**
