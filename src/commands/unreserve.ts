@@ -1,11 +1,15 @@
 import { Args, Flags } from '@oclif/core';
 
 import { ChangeCommand, changeFlags } from '../change-command.js';
-import { FLANNEL_LEASE_TTL_SECONDS, planUnreserve } from '../domain/change-plan.js';
+import {
+  FLANNEL_LEASE_TTL_SECONDS,
+  type PlannedChange,
+  planUnreserve,
+} from '../domain/change-plan.js';
 import { usageError } from '../errors.js';
 import { durationSeconds, recordsPrefix, recordsPrefixFlag } from '../flags.js';
 import { networkPaths, readConfig } from '../registry/network.js';
-import { readRecords, refreshRecord, withRecord } from '../registry/records.js';
+import { type Records, readRecords, refreshRecord, withRecord } from '../registry/records.js';
 import { type Target, selectTargets } from '../registry/targets.js';
 
 // etcd refuses shorter leases (its minimum TTL), and flannel's own lease is a day.
@@ -57,7 +61,7 @@ export default class Unreserve extends ChangeCommand {
     const selection = await selectTargets(backend, paths, { inputs });
     for (const note of selection.notes) this.infoLine(note);
 
-    const plan = (target: Target) => withRecord(planUnreserve(target, ttl), records, now);
+    const plan = (target: Target) => withRecord(unreservePlan(target, ttl, records), records, now);
     const plans = selection.items.map((item) =>
       'target' in item
         ? plan(item.target)
@@ -84,4 +88,16 @@ function leaseTtl(text: string | undefined): number {
   }
 
   return seconds;
+}
+
+/**
+ * A key flanneld re-leased needs no new lease, but its reservation record must still go, or the
+ * guard would keep pinning a subnet the operator gave back.
+ */
+function unreservePlan(target: Target, ttl: number, records: Records): PlannedChange {
+  const plan = planUnreserve(target, ttl);
+  const leased = target.before.exists && target.before.leaseId !== null;
+  if (plan.verdict.kind !== 'unchanged' || !leased || !records.byKey.has(target.key)) return plan;
+
+  return { ...plan, verdict: { kind: 'change', outcome: { kind: 'record' } } };
 }

@@ -16,6 +16,8 @@ export type GuardOutput =
   | { kind: 'result'; result: ChangeResult }
   /** A repair that waits: the key was repaired less than one renewal period ago. */
   | { kind: 'held-back'; key: string; untilMs: number }
+  /** A recorded reservation the guard cannot keep (gone, or held by another host). */
+  | { kind: 'cannot-keep'; key: string; reason: string }
   | { kind: 'resync'; compactRevision: number }
   | { kind: 'note'; note: WatchNote };
 
@@ -32,6 +34,13 @@ export interface GuardOptions {
 
 // A check a little after the margin is crossed, so a lease is judged once it is below it.
 const CHECK_GRACE_MS = 1_000;
+// How late a live flanneld may renew before the guard takes it for dead (at most half the margin).
+const LATE_RENEWAL_GRACE_SECONDS = 300;
+const RETRY_FAILED_REPAIR_MS = 5_000;
+// Never repair one key twice within this, whatever the leases say (a margin longer than the
+// lease would otherwise make the guard and a live host undo each other).
+const MIN_HOLD_BACK_SECONDS = 60;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export async function guardReservations(
   backend: RegistryBackend,
@@ -52,6 +61,8 @@ class ReservationGuard {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Per key, the time before which it is not repaired again (one renewal period). */
   private readonly heldBackUntil = new Map<string, number>();
+  /** What was last said about a key the guard cannot keep. */
+  private readonly reported = new Map<string, string>();
   private records?: Records;
   /** Checks run one at a time, in the order they were asked for. */
   private checks: Promise<void> = Promise.resolve();
@@ -124,7 +135,7 @@ class ReservationGuard {
   }
 
   private async check(key: string): Promise<void> {
-    const { signal, renewMarginSeconds } = this.options;
+    const { signal } = this.options;
     const records = this.records;
     if (signal.aborted || !records?.byKey.has(key)) return;
 
@@ -134,9 +145,10 @@ class ReservationGuard {
     );
     if (!target) return;
 
-    const options = { renewMarginSeconds, recreateMissing: false };
+    const options = { renewMarginSeconds: this.actingMarginSeconds(), recreateMissing: false };
     const plan = reapplyPlan(target, records, options);
     if (plan.verdict.kind !== 'change') {
+      this.reportOnce(key, plan);
       this.checkAgainLater(key, target);
       return;
     }
@@ -152,10 +164,43 @@ class ReservationGuard {
       reapplyPlan(await rereadTarget(this.backend, target), records, options);
     const result = await this.options.apply(plan, replan);
     this.emit({ kind: 'result', result });
-    if (result.status === 'changed') {
+    if (result.status === 'failed') {
+      // The host is gone and will send no event: try again while the lease still runs.
+      this.schedule(key, RETRY_FAILED_REPAIR_MS);
+    } else if (result.status === 'changed') {
       const granted = target.before.grantedTtlSeconds ?? 0;
-      const periodSeconds = Math.max(1, granted - renewMarginSeconds);
+      const periodSeconds = Math.max(
+        MIN_HOLD_BACK_SECONDS,
+        granted - this.options.renewMarginSeconds,
+      );
       this.heldBackUntil.set(key, Date.now() + periodSeconds * 1000);
+    }
+  }
+
+  /**
+   * The guard acts a little after the renew margin is crossed, not at once: a live flanneld
+   * that renews a few seconds late must not lose its lease.
+   */
+  private actingMarginSeconds(): number {
+    const margin = this.options.renewMarginSeconds;
+    return margin - Math.min(margin / 2, LATE_RENEWAL_GRACE_SECONDS);
+  }
+
+  /** A recorded reservation the guard cannot keep is said once, not at every check. */
+  private reportOnce(key: string, plan: PlannedChange): void {
+    const { verdict } = plan;
+    const reason =
+      verdict.kind === 'refused'
+        ? verdict.reason
+        : verdict.kind === 'unchanged' && !plan.before.exists
+          ? verdict.reason
+          : undefined;
+    if (reason === this.reported.get(key)) return;
+
+    if (reason === undefined) this.reported.delete(key);
+    else {
+      this.reported.set(key, reason);
+      this.emit({ kind: 'cannot-keep', key, reason });
     }
   }
 
@@ -164,13 +209,15 @@ class ReservationGuard {
     const { before } = target;
     if (before.leaseId === null || before.ttlSeconds === null || before.ttlSeconds <= 0) return;
 
-    const secondsToMargin = before.ttlSeconds - this.options.renewMarginSeconds;
+    const secondsToMargin = before.ttlSeconds - this.actingMarginSeconds();
     this.schedule(key, Math.max(0, secondsToMargin * 1000) + CHECK_GRACE_MS);
   }
 
   private schedule(key: string, delayMs: number): void {
     if (this.options.signal.aborted) return;
 
+    // Node fires a longer timeout at once; a check after the cap schedules the rest.
+    delayMs = Math.min(delayMs, MAX_TIMER_MS);
     const timer = this.timers.get(key);
     if (timer) clearTimeout(timer);
     this.timers.set(

@@ -17,6 +17,8 @@ const STILL_DOWN_NOTE_INTERVAL_MS = 30_000;
 export class WatchHealth {
   private downSinceMs?: number;
   private lastDownNoteMs = 0;
+  /** When each retried read was last reported, so an outage is not one line per retry. */
+  private readonly lastRetryNoteMs = new Map<string, number>();
 
   constructor(
     private readonly signal: AbortSignal,
@@ -51,7 +53,11 @@ export class WatchHealth {
         if (!(error instanceof FlanctlError)) throw error;
 
         const retryInMs = retryDelayMs(failures);
-        this.note({ kind: 'retrying', what, error, retryInMs });
+        const nowMs = Date.now();
+        if (nowMs - (this.lastRetryNoteMs.get(what) ?? 0) >= STILL_DOWN_NOTE_INTERVAL_MS) {
+          this.lastRetryNoteMs.set(what, nowMs);
+          this.note({ kind: 'retrying', what, error, retryInMs });
+        }
         if (!(await pause(retryInMs, this.signal))) return undefined;
       }
     }

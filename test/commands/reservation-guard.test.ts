@@ -89,6 +89,20 @@ describe('reservation guard', () => {
       assert.match(unreserved.stdout, /deleted its reservation record/);
     });
 
+    test('unreserve of a key flanneld re-leased drops the record, and nothing else', async () => {
+      const prefix = await network('unreserve-leased', [['10.5.6.0-24', '192.0.2.6']]);
+      const key = subnetKey(prefix, '10.5.6.0-24');
+      assertExitCode(await flanctl('reserve', prefix, ['10.5.6.0/24']), EXIT_OK);
+      const value = (await existingKey(etcd.endpoint, key)).value.toString();
+      const lease = await renewLikeFlanneld(etcd.endpoint, key, value, 86_400);
+
+      const unreserved = await flanctl('unreserve', prefix, ['10.5.6.0/24']);
+      assertExitCode(unreserved, EXIT_OK);
+      assert.match(unreserved.stdout, /deleted the reservation record .* keeps lease/);
+      assert.equal(await readKey(etcd.endpoint, recordKeyOf(prefix, '10.5.6.0-24')), undefined);
+      assert.equal((await existingKey(etcd.endpoint, key)).leaseHex, lease);
+    });
+
     test('release --force of a reservation drops its record too', async () => {
       const prefix = await network('release', [['10.5.2.0-24', '192.0.2.2']]);
       assertExitCode(await flanctl('reserve', prefix, ['10.5.2.0/24']), EXIT_OK);

@@ -205,7 +205,10 @@ describe('C02: reserve turns a lease into a reservation, byte for byte', () => {
 
     assert.equal(recorded.code, 0, describeRun(recorded));
     assert.match(recorded.stdout, /^recorded the reservation 10\.5\.2\.0\/24 .* is unchanged$/m);
-    assert.match(recorded.stdout, new RegExp(`undo: etcdctl del ${recordKey}`));
+    assert.match(
+      recorded.stdout,
+      new RegExp(`undo: etcdctl --endpoints=${etcd.endpoint} del ${recordKey}`),
+    );
     assert.deepEqual(await mustRead(key), stored, 'the subnet key was written');
     const record = JSON.parse((await mustRead(recordKey)).value.toString());
     assert.equal(record.key, key);

@@ -1,6 +1,6 @@
 // doctor's checks of reservations against flanctl's records: unrecorded ones, and recorded
 // ones that flanneld re-leased, that are gone, or that another host took.
-import { formatCidr } from '../cidr.js';
+import { containsCidr, formatCidr } from '../cidr.js';
 import type { LeaseEntry } from '../lease-entry.js';
 import type { ReservationRecord } from '../reservation-record.js';
 import { parseSubnetKeyName } from '../subnet-key.js';
@@ -70,6 +70,25 @@ function driftFinding(
     const parsed = parseSubnetKeyName(key.slice(key.lastIndexOf('/') + 1));
     const subnet = parsed.ok ? formatCidr(parsed.key.ipv4) : key;
     const moved = input.entries.find((other) => other.attrs.publicIP === record.publicIP);
+    const overlapping = parsed.ok
+      ? input.entries.find(
+          (other) =>
+            containsCidr(other.subnet.ipv4, parsed.key.ipv4) ||
+            containsCidr(parsed.key.ipv4, other.subnet.ipv4),
+        )
+      : undefined;
+    if (overlapping && !moved) {
+      return finding(
+        'warning',
+        'reservation-drift',
+        key,
+        `recorded reservation ${subnet} of ${owner} has no key any more, and ` +
+          `${formatCidr(overlapping.subnet.ipv4)} (${overlapping.attrs.publicIP}) overlaps it ` +
+          'now: it cannot come back; drop the record',
+        dropRecord,
+      );
+    }
+
     if (moved) {
       return finding(
         'warning',

@@ -82,12 +82,8 @@ function describeResult(result: ChangeResult, bin: string, context: string): str
 
   if (result.status !== 'changed' || !result.after) return [];
 
-  if (plan.action === 'record' && plan.record && 'put' in plan.record) {
-    return [
-      `recorded the reservation ${plan.subnet}${holderOf(plan, result.after)} at ` +
-        `${plan.record.put.key}; ${plan.key} is unchanged`,
-      `  undo: etcdctl del ${plan.record.put.key}`,
-    ];
+  if (plan.verdict.kind === 'change' && plan.verdict.outcome.kind === 'record' && plan.record) {
+    return recordOnlyLines(plan, result.after, bin, context);
   }
 
   const lines = [
@@ -109,6 +105,33 @@ function describeResult(result: ChangeResult, bin: string, context: string): str
 
   lines.push(`  undo: ${undoCommand(result, bin, context)}`);
   return lines;
+}
+
+/** A change that wrote only the reservation record: the key itself is as it was. */
+function recordOnlyLines(
+  plan: PlannedChange,
+  after: KeySnapshot,
+  bin: string,
+  context: string,
+): string[] {
+  const record = plan.record as NonNullable<PlannedChange['record']>;
+  // The undo acts where this change did: etcdctl takes the same endpoints.
+  const endpoints = /--endpoints (\S+)/.exec(context)?.[1];
+  const etcdctl = endpoints ? `etcdctl --endpoints=${endpoints}` : 'etcdctl';
+  if ('put' in record) {
+    return [
+      `recorded the reservation ${plan.subnet}${holderOf(plan, after)} at ${record.put.key}; ` +
+        `${plan.key} is unchanged`,
+      `  undo: ${etcdctl} del ${record.put.key}`,
+    ];
+  }
+
+  const suffix = context === '' ? '' : ` ${context}`;
+  return [
+    `deleted the reservation record ${record.delete.key} of ${plan.subnet}` +
+      `${holderOf(plan, after)}; ${plan.key} keeps ${leaseText(after)}`,
+    `  undo: ${bin} reserve ${plan.subnet}${suffix}   (records it again, and detaches its lease)`,
+  ];
 }
 
 function pastRecordText(record: NonNullable<PlannedChange['record']>): string {

@@ -40,6 +40,8 @@ export function guardText(
           `${output.key} needs repair again within one renewal period; ` +
           `held back until ${logTime(output.untilMs)}`,
       };
+    case 'cannot-keep':
+      return { note: `cannot keep the recorded reservation ${output.key}: ${output.reason}` };
     case 'resync':
       return {
         note: `etcd compacted its history to revision ${output.compactRevision}; listing again`,
@@ -68,6 +70,8 @@ export function guardJson(output: GuardOutput, nowMs: number): string | undefine
         key: output.key,
         until: new Date(output.untilMs).toISOString(),
       });
+    case 'cannot-keep':
+      return JSON.stringify({ event: 'cannot-keep', time, key: output.key, reason: output.reason });
     case 'resync':
       return JSON.stringify({ event: 'resync', time, compactRevision: output.compactRevision });
     case 'note':
