@@ -103,7 +103,7 @@ export default class LeasesLs extends FlanctlCommand {
     const render = flags.watch ? renderWatchStart : renderLeaseList;
     const rendered = render(state, shown, listOptions);
     for (const line of rendered.notes) this.infoLine(line);
-    this.writeOut(rendered.stdout);
+    for (const chunk of rendered.stdout) this.writeOut(chunk);
 
     if (!flags.watch) return;
     const options = { ...read, signal: this.stopWatching.signal };

@@ -118,10 +118,28 @@ export function leasesDocument(
   entries: readonly LeaseEntry[],
   problems: readonly SubnetProblem[],
 ): string {
-  return JSON.stringify({
-    prefix,
-    revision,
-    leases: entries.map(leaseJson),
-    problems: problems.map((problem) => ({ key: problem.key, reason: problem.reason })),
-  });
+  return [...leasesDocumentChunks(prefix, revision, entries, problems)].join('');
+}
+
+// 65,536 leases are ~28 MB of JSON: written in pieces, the document is never one string.
+const LEASES_PER_CHUNK = 1000;
+
+/** The text of leasesDocument in pieces; joined, they are the same bytes. */
+export function* leasesDocumentChunks(
+  prefix: string,
+  revision: number,
+  entries: readonly LeaseEntry[],
+  problems: readonly SubnetProblem[],
+): Generator<string> {
+  let chunk = `{"prefix":${JSON.stringify(prefix)},"revision":${JSON.stringify(revision)},"leases":[`;
+  for (let index = 0; index < entries.length; index++) {
+    chunk += `${index === 0 ? '' : ','}${JSON.stringify(leaseJson(entries[index]))}`;
+    if ((index + 1) % LEASES_PER_CHUNK === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+
+  const problemList = problems.map((problem) => ({ key: problem.key, reason: problem.reason }));
+  yield `${chunk}],"problems":${JSON.stringify(problemList)}}`;
 }
