@@ -370,6 +370,13 @@ export class EtcdClient {
    * or etcd cancelling it. It does not reconnect; src/etcd/watch.ts does that.
    */
   async openWatch(request: WatchRequest, listener: WatchListener): Promise<WatchStream> {
+    // etcd3 renews an auth token etcd refuses (JWT tokens expire after a fixed time) only when
+    // an ordinary etcd3 call is refused, never for a stream; reads go over the HTTP/2 channel
+    // with a token of their own, so one etcd3 read comes first (test/integration/watch-auth).
+    if (this.settings.user) {
+      await this.call((client) => client.kv.range({ key: request.key, limit: 1, keys_only: true }));
+    }
+
     const stream = await this.call((client) =>
       client.watchClient.watch({ deadline: Number.POSITIVE_INFINITY }),
     );
