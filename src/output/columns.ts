@@ -16,9 +16,9 @@ export function renderColumns(headers: readonly string[], rows: readonly Row[]):
 }
 
 // A table of 65,536 rows is ~7 MB of text: written in pieces, it is never one string.
-const LINES_PER_CHUNK = 1000;
+const ROWS_PER_CHUNK = 1000;
 
-/** The table of renderColumns in pieces of at most LINES_PER_CHUNK lines, each ending in \n. */
+/** The table of renderColumns in pieces of ROWS_PER_CHUNK rows, the first with the headers. */
 export function* columnChunks(
   headers: readonly string[],
   rows: readonly Row[],
@@ -35,7 +35,7 @@ export function* columnChunks(
   let chunk = withHeaders ? `${formatLine(headers, widths)}\n` : '';
   for (let index = 0; index < rows.length; index++) {
     chunk += `${formatLine(rows[index], widths)}\n`;
-    if ((index + 1) % LINES_PER_CHUNK === 0) {
+    if ((index + 1) % ROWS_PER_CHUNK === 0) {
       yield chunk;
       chunk = '';
     }

@@ -131,7 +131,8 @@ export function* leasesDocumentChunks(
   entries: readonly LeaseEntry[],
   problems: readonly SubnetProblem[],
 ): Generator<string> {
-  let chunk = `{"prefix":${JSON.stringify(prefix)},"revision":${JSON.stringify(revision)},"leases":[`;
+  const head = { prefix: JSON.stringify(prefix), revision: JSON.stringify(revision) };
+  let chunk = `{"prefix":${head.prefix},"revision":${head.revision},"leases":[`;
   for (let index = 0; index < entries.length; index++) {
     chunk += `${index === 0 ? '' : ','}${JSON.stringify(leaseJson(entries[index]))}`;
     if ((index + 1) % LEASES_PER_CHUNK === 0) {
