@@ -12,6 +12,7 @@ import {
 import type { LeaseEntry } from '../../domain/lease-entry.js';
 import { usageError } from '../../errors.js';
 import {
+  DEFAULT_MAX_IN_FLIGHT,
   durationSeconds,
   outputFlags,
   outputFormat,
@@ -61,7 +62,7 @@ export default class LeasesLs extends FlanctlCommand {
     'max-in-flight': Flags.integer({
       min: 1,
       max: 1024,
-      default: 64,
+      default: DEFAULT_MAX_IN_FLIGHT,
       description: 'concurrent TimeToLive calls',
     }),
     'renew-margin': renewMarginFlag,
