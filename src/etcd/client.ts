@@ -218,6 +218,8 @@ export class EtcdClient {
     }
   }
 
+  // LIMITATION: etcd3 logs in on its own for writes and watches (it takes no token from
+  // outside), so a command that reads and writes with --user authenticates twice.
   private authToken(): Promise<string> {
     if (!this.token) {
       const request = encodeAuthenticateRequest(
