@@ -105,17 +105,12 @@ const RANGE = '/etcdserverpb.KV/Range';
 const LEASE_TIME_TO_LIVE = '/etcdserverpb.Lease/LeaseTimeToLive';
 const AUTHENTICATE = '/etcdserverpb.Auth/Authenticate';
 
-interface Etcd3 {
-  readonly module: typeof Etcd3Module;
-  readonly client: Etcd3Module.Etcd3;
-}
-
 // etcd3's error classes without the rest of etcd3: failures of the read path are cast to them,
 // so one translation serves both paths. index.js re-exports this very module.
 const loadErrors = (): Promise<typeof Etcd3Errors> => import('etcd3/lib/errors.js');
 
 export class EtcdClient {
-  private etcd3?: Promise<Etcd3>;
+  private etcd3?: Promise<Etcd3Module.Etcd3>;
   private token?: Promise<string>;
   private closed = false;
 
@@ -140,7 +135,7 @@ export class EtcdClient {
   }
 
   // etcd3 pulls in gRPC and protobuf; only commands that write or watch pay for loading them.
-  private loadEtcd3(): Promise<Etcd3> {
+  private loadEtcd3(): Promise<Etcd3Module.Etcd3> {
     this.etcd3 ??= (async () => {
       const etcd = await import('etcd3');
       const { ConstantBackoff, handleWhen, noop, retry } = await import('cockatiel');
@@ -181,7 +176,7 @@ export class EtcdClient {
         },
       });
       if (this.closed) client.close();
-      return { module: etcd, client };
+      return client;
     })();
 
     return this.etcd3;
@@ -428,12 +423,12 @@ export class EtcdClient {
   close(): void {
     this.closed = true;
     this.channel.close();
-    void this.etcd3?.then(({ client }) => client.close());
+    void this.etcd3?.then((client) => client.close());
   }
 
   private async call<T>(operation: (client: Etcd3Module.Etcd3) => Promise<T>): Promise<T> {
     try {
-      return await operation((await this.loadEtcd3()).client);
+      return await operation(await this.loadEtcd3());
     } catch (error) {
       throw await this.translate(error);
     }

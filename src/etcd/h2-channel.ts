@@ -122,7 +122,14 @@ export class H2Channel {
   private attempt(host: number, path: string, frame: Buffer, token?: string): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const session = this.session(host);
-      const stream = session.request(this.headersFor(path, token), { endStream: false });
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = session.request(this.headersFor(path, token), { endStream: false });
+      } catch (error) {
+        // The connection closed between the check in session() and now.
+        const reason = (error as Error).message;
+        return reject(rpcError(Status.unavailable, `${this.options.hosts[host]}: ${reason}`));
+      }
       const maxBytes = this.options.maxMessageBytes + GRPC_PREFIX_BYTES;
       let responseHeaders: http2.IncomingHttpHeaders | undefined;
       let trailers: http2.IncomingHttpHeaders | undefined;
@@ -138,6 +145,7 @@ export class H2Channel {
           `Deadline exceeded after ${this.options.timeoutMs}ms`,
         );
         stream.close(http2.constants.NGHTTP2_CANCEL);
+        this.retire(host, session);
       }, this.options.timeoutMs);
 
       stream.on('response', (headers) => (responseHeaders = headers));
@@ -204,6 +212,17 @@ export class H2Channel {
     session.on('close', forget);
     this.sessions[host] = session;
     return session;
+  }
+
+  /**
+   * A connection on which a call went unanswered may be dead without a word (a host gone
+   * behind a firewall): later calls get a new one. Calls still on it may finish; it no longer
+   * keeps the process alive.
+   */
+  private retire(host: number, session: http2.ClientHttp2Session): void {
+    if (this.sessions[host] === session) this.sessions[host] = undefined;
+    session.close();
+    session.unref();
   }
 
   // One headers object per method, reused by every call: http2 copies what it is given.
