@@ -1,6 +1,8 @@
 // What bin/run.js runs: oclif with flanctl's argv handling, and one-line errors for what
 // happens outside any command (unknown command, output that cannot be written).
-import { Errors, flush, run } from '@oclif/core';
+import { fileURLToPath } from 'node:url';
+
+import { Errors, type Interfaces, Plugin, flush, run } from '@oclif/core';
 
 import { hoistGlobalFlags } from './argv.js';
 import { ExitCode } from './errors.js';
@@ -16,7 +18,7 @@ export async function main(argv: readonly string[], binUrl: string): Promise<voi
   process.stdout.on('error', onOutputError);
 
   try {
-    await run(hoistGlobalFlags(argv), binUrl);
+    await run(hoistGlobalFlags(argv), await loadOptions(binUrl));
     await flush();
   } catch (error) {
     if (error instanceof Errors.ExitError) process.exit(error.oclif.exit);
@@ -29,6 +31,27 @@ export async function main(argv: readonly string[], binUrl: string): Promise<voi
     process.stderr.write(`flanctl: error: ${message}; hint: run flanctl --help\n`);
     process.exit(exit);
   }
+}
+
+/**
+ * bin/run.js: oclif finds the commands through oclif.manifest.json, written by `npm run build`.
+ * bin/dev.js runs the sources, which a manifest from the last build may not describe (a new
+ * command or flag): there the commands are found by importing them, as without a manifest.
+ */
+async function loadOptions(binUrl: string): Promise<Interfaces.LoadOptions> {
+  if (process.env.NODE_ENV !== 'development') return binUrl;
+
+  const root = fileURLToPath(new URL('..', binUrl));
+  const rootPlugin = new Plugin({ root, isRoot: true, ignoreManifest: true });
+  await rootPlugin.load();
+  const plugins = new Map([[rootPlugin.name, rootPlugin]]);
+  for (const name of rootPlugin.pjson.oclif.plugins ?? []) {
+    const plugin = new Plugin({ name, root, type: 'core' });
+    await plugin.load();
+    plugins.set(plugin.name, plugin);
+  }
+
+  return { root, plugins };
 }
 
 // `flanctl leases ls | head` closes the pipe early: that is the reader's choice, not an error.

@@ -20,6 +20,7 @@ import {
 import { readEnvFile } from '../env-file.js';
 import { FlanctlError, usageError } from '../errors.js';
 import {
+  DEFAULT_MAX_IN_FLIGHT,
   ipv4Flag,
   jsonFlag,
   recordsPrefix,
@@ -78,7 +79,7 @@ export default class Doctor extends ChangeCommand {
     'max-in-flight': Flags.integer({
       min: 1,
       max: 1024,
-      default: 64,
+      default: DEFAULT_MAX_IN_FLIGHT,
       description: 'concurrent TimeToLive calls',
     }),
   };

@@ -394,7 +394,7 @@ export function preassignProblems(
   if (!config) return ['there is no valid network config to check the subnet against'];
 
   const text = formatCidr(subnet);
-  const problems = misfitReasons(key, config);
+  const problems = [...misfitReasons(key, config)];
   for (const other of held) {
     if (containsCidr(other.subnet, subnet) || containsCidr(subnet, other.subnet)) {
       const otherText = formatCidr(other.subnet);

@@ -311,9 +311,13 @@ export interface Misfit {
  * Why flanneld would not keep this subnet under the config (it deletes such a lease, even a
  * reservation, when its owner restarts). Empty when the subnet fits.
  */
-export function misfitReasons(key: SubnetKey, config: NetworkConfig): string[] {
-  return misfits(key, config).map((misfit) => misfit.message);
+export function misfitReasons(key: SubnetKey, config: NetworkConfig): readonly string[] {
+  const found = misfits(key, config);
+  return found.length === 0 ? FITS : found.map((misfit) => misfit.message);
 }
+
+// Shared by every subnet that fits: one empty array per row of a large listing adds up.
+const FITS: readonly string[] = Object.freeze([]);
 
 export function misfits(key: SubnetKey, config: NetworkConfig): Misfit[] {
   const found: Misfit[] = [];
@@ -333,12 +337,13 @@ export function misfits(key: SubnetKey, config: NetworkConfig): Misfit[] {
 
 /** Why flanneld would not keep `subnet` under one family's plan; empty when it fits. */
 export function planMisfits(subnet: Cidr, plan: AddressPlan): Misfit[] {
-  const text = formatCidr(subnet);
+  // Only a subnet that does not fit needs its text, and in a listing nearly all of them fit.
+  const text = () => formatCidr(subnet);
   if (!containsCidr(plan.network, subnet)) {
     return [
       {
         code: 'outside-network',
-        message: `${text} is outside the network ${formatCidr(plan.network)}`,
+        message: `${text()} is outside the network ${formatCidr(plan.network)}`,
       },
     ];
   }
@@ -347,14 +352,14 @@ export function planMisfits(subnet: Cidr, plan: AddressPlan): Misfit[] {
   if (subnet.prefixLength !== plan.subnetLen) {
     found.push({
       code: 'wrong-subnet-len',
-      message: `${text} is /${subnet.prefixLength} but SubnetLen is ${plan.subnetLen}`,
+      message: `${text()} is /${subnet.prefixLength} but SubnetLen is ${plan.subnetLen}`,
     });
   }
 
   if (hasHostBits(subnet)) {
     found.push({
       code: 'misaligned',
-      message: `${text} has host bits set (not a network address)`,
+      message: `${text()} has host bits set (not a network address)`,
     });
   }
 
@@ -362,7 +367,7 @@ export function planMisfits(subnet: Cidr, plan: AddressPlan): Misfit[] {
     const bounds = describeBounds(plan);
     found.push({
       code: 'outside-range',
-      message: `${text} is outside SubnetMin..SubnetMax (${bounds.min}..${bounds.max})`,
+      message: `${text()} is outside SubnetMin..SubnetMax (${bounds.min}..${bounds.max})`,
     });
   }
 

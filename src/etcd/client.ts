@@ -1,15 +1,31 @@
-// THE etcd connection of flanctl: every command gets its client here. It turns settings into an
-// etcd3 client with a deadline on every call and no hidden retries, and turns etcd3's errors
-// into FlanctlErrors with the documented exit codes.
+// THE etcd connection of flanctl: every command gets its client here. It turns settings into
+// calls with a deadline each and no hidden retries, and turns failures into FlanctlErrors with
+// the documented exit codes.
+//
+// Reads (range, lease TimeToLive) go over node:http2 with hand-written protobuf (h2-channel.ts,
+// wire.ts): listing a large network is one TimeToLive call per lease, and etcd3's layers over
+// @grpc/grpc-js cost more CPU per call than etcd spends answering it. Everything else (writes,
+// lease grants and revokes, watches) goes through etcd3, loaded on first use, so commands that
+// only read never load etcd3, gRPC or protobufjs.
 import http from 'node:http';
 import https from 'node:https';
 
 import type * as Etcd3Module from 'etcd3';
+import type * as Etcd3Errors from 'etcd3/lib/errors.js';
 
 import { FlanctlError } from '../errors.js';
 import { type TlsCredentials, readCredentials } from './credentials.js';
+import { H2Channel } from './h2-channel.js';
 import { diagnoseUnavailable, reachableEndpoints } from './probe.js';
 import { type ConnectionSettings, describe } from './settings.js';
+import {
+  decodeAuthenticateResponse,
+  decodeLeaseTimeToLiveResponse,
+  decodeRangeResponse,
+  encodeAuthenticateRequest,
+  encodeLeaseTimeToLiveRequest,
+  encodeRangeRequest,
+} from './wire.js';
 
 export interface RangeRequest {
   key: Buffer;
@@ -85,100 +101,146 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const KEEPALIVE_TIME_MS = 30_000;
 const KEEPALIVE_TIMEOUT_MS = 10_000;
 
+const RANGE = '/etcdserverpb.KV/Range';
+const LEASE_TIME_TO_LIVE = '/etcdserverpb.Lease/LeaseTimeToLive';
+const AUTHENTICATE = '/etcdserverpb.Auth/Authenticate';
+
+// etcd3's error classes without the rest of etcd3: failures of the read path are cast to them,
+// so one translation serves both paths. index.js re-exports this very module.
+const loadErrors = (): Promise<typeof Etcd3Errors> => import('etcd3/lib/errors.js');
+
 export class EtcdClient {
+  private etcd3?: Promise<Etcd3Module.Etcd3>;
+  private token?: Promise<string>;
+  private closed = false;
+
   private constructor(
-    private readonly etcd: typeof Etcd3Module,
-    private readonly client: Etcd3Module.Etcd3,
     readonly settings: ConnectionSettings,
     private readonly hosts: string[],
     private readonly credentials: TlsCredentials | undefined,
+    private readonly channel: H2Channel,
   ) {}
 
   static async connect(settings: ConnectionSettings): Promise<EtcdClient> {
     const credentials = readCredentials(settings);
     const hosts = await reachableEndpoints(settings.endpoints.value, settings.dialTimeoutMs.value);
-
-    // etcd3 pulls in gRPC and protobuf; only commands that talk to etcd pay for loading them.
-    const etcd = await import('etcd3');
-    const { ConstantBackoff, handleWhen, noop, retry } = await import('cockatiel');
-    const deadline = () => ({ deadline: Date.now() + settings.commandTimeoutMs.value });
-    const client = new etcd.Etcd3({
+    const channel = new H2Channel({
       hosts,
       credentials,
-      auth: settings.user
-        ? {
-            username: settings.user.value,
-            password: settings.password?.value ?? '',
-            callOptions: deadline,
-          }
-        : undefined,
-      defaultCallOptions: deadline,
-      // etcd3's default policy retries each call three times, which multiplies every deadline.
-      // We only move on to the next endpoint when one refuses the call outright (a member went
-      // down after the probe); a call that timed out is not repeated.
-      faultHandling: {
-        global:
-          hosts.length > 1
-            ? retry(
-                handleWhen((error) => error instanceof etcd.GRPCUnavailableError),
-                { maxAttempts: hosts.length - 1, backoff: new ConstantBackoff(0) },
-              )
-            : noop,
-        host: () => noop,
-      },
-      grpcOptions: {
-        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-        // A watch sits idle for hours; pings find a connection that died without a word (a
-        // host gone behind a firewall, a frozen etcd). etcd allows one ping per 5 s.
-        'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
-        'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
-      },
+      timeoutMs: settings.commandTimeoutMs.value,
+      maxMessageBytes: MAX_MESSAGE_BYTES,
     });
 
-    return new EtcdClient(etcd, client, settings, hosts, credentials);
+    return new EtcdClient(settings, hosts, credentials, channel);
+  }
+
+  // etcd3 pulls in gRPC and protobuf; only commands that write or watch pay for loading them.
+  private loadEtcd3(): Promise<Etcd3Module.Etcd3> {
+    this.etcd3 ??= (async () => {
+      const etcd = await import('etcd3');
+      const { ConstantBackoff, handleWhen, noop, retry } = await import('cockatiel');
+      const settings = this.settings;
+      const hosts = this.hosts;
+      const deadline = () => ({ deadline: Date.now() + settings.commandTimeoutMs.value });
+      const client = new etcd.Etcd3({
+        hosts,
+        credentials: this.credentials,
+        auth: settings.user
+          ? {
+              username: settings.user.value,
+              password: settings.password?.value ?? '',
+              callOptions: deadline,
+            }
+          : undefined,
+        defaultCallOptions: deadline,
+        // etcd3's default policy retries each call three times, which multiplies every
+        // deadline. We only move on to the next endpoint when one refuses the call outright (a
+        // member went down after the probe); a call that timed out is not repeated.
+        faultHandling: {
+          global:
+            hosts.length > 1
+              ? retry(
+                  handleWhen((error) => error instanceof etcd.GRPCUnavailableError),
+                  { maxAttempts: hosts.length - 1, backoff: new ConstantBackoff(0) },
+                )
+              : noop,
+          host: () => noop,
+        },
+        grpcOptions: {
+          'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+          'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+          // A watch sits idle for hours; pings find a connection that died without a word (a
+          // host gone behind a firewall, a frozen etcd). etcd allows one ping per 5 s.
+          'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+          'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+        },
+      });
+      if (this.closed) client.close();
+      return client;
+    })();
+
+    return this.etcd3;
   }
 
   async range(request: RangeRequest): Promise<RangeResult> {
-    const response = await this.call(() =>
-      this.client.kv.range({
-        key: request.key,
-        range_end: request.rangeEnd,
-        limit: request.limit,
-        revision: request.revision,
-        keys_only: request.keysOnly,
-      }),
-    );
-
-    return {
-      kvs: response.kvs.map(toKeyValue),
-      more: response.more,
-      revision: Number(response.header.revision),
-    };
+    return this.unary(RANGE, encodeRangeRequest(request), decodeRangeResponse);
   }
 
   /** TTL -1 means etcd does not know the lease (also for id 0); never an error. */
   async leaseTimeToLive(decimalId: string, withKeys = false): Promise<LeaseTimeToLive> {
-    const response = await this.call(() =>
-      this.client.leaseClient.leaseTimeToLive({ ID: decimalId, keys: withKeys }),
-    );
+    const request = encodeLeaseTimeToLiveRequest(decimalId, withKeys);
+    return this.unary(LEASE_TIME_TO_LIVE, request, decodeLeaseTimeToLiveResponse);
+  }
 
-    return {
-      ttl: Number(response.TTL),
-      grantedTtl: Number(response.grantedTTL),
-      keys: (response.keys ?? []).map((key) => Buffer.from(key).toString()),
-    };
+  /** One read over the HTTP/2 channel; a token etcd no longer knows is renewed once. */
+  private async unary<T>(path: string, frame: Buffer, decode: (message: Buffer) => T) {
+    let renewed = false;
+    for (;;) {
+      const token = this.settings.user ? this.authToken() : undefined;
+      try {
+        return decode(await this.channel.unary(path, frame, token && (await token)));
+      } catch (error) {
+        const errors = await loadErrors();
+        const cast = errors.castGrpcError(error as Error);
+        if (!(cast instanceof errors.EtcdInvalidAuthTokenError) || renewed) {
+          throw await this.translate(cast);
+        }
+
+        // Calls in flight fail together: only the first asks for a new token.
+        if (this.token === token) this.token = undefined;
+        renewed = true;
+      }
+    }
+  }
+
+  // LIMITATION: etcd3 logs in on its own for writes and watches (it takes no token from
+  // outside), so a command that reads and writes with --user authenticates twice.
+  private authToken(): Promise<string> {
+    if (!this.token) {
+      const request = encodeAuthenticateRequest(
+        this.settings.user?.value ?? '',
+        this.settings.password?.value ?? '',
+      );
+      const token = this.channel.unary(AUTHENTICATE, request).then(decodeAuthenticateResponse);
+      // A failed login is not kept: a watch that outlives an etcd restart logs in again.
+      token.catch(() => {
+        if (this.token === token) this.token = undefined;
+      });
+      this.token = token;
+    }
+
+    return this.token;
   }
 
   /** Every lease id (decimal) in the cluster; undefined when the server predates LeaseLeases. */
   async leaseIds(): Promise<string[] | undefined> {
     try {
-      const response = await this.call(() => this.client.leaseClient.leaseLeases());
+      const response = await this.call((client) => client.leaseClient.leaseLeases());
       return response.leases.map((lease) => lease.ID);
     } catch (error) {
       if (
         error instanceof FlanctlError &&
-        error.cause instanceof this.etcd.GRPCNotImplementedError
+        error.cause instanceof (await loadErrors()).GRPCNotImplementedError
       ) {
         return undefined;
       }
@@ -219,23 +281,26 @@ export class EtcdClient {
         : { request_delete_range: { key: Buffer.from(op.delete.key) } },
     );
 
-    const response = await this.call(() => this.client.kv.txn({ compare, success, failure: [] }));
+    const response = await this.call((client) => client.kv.txn({ compare, success, failure: [] }));
     return { succeeded: response.succeeded, revision: Number(response.header.revision) };
   }
 
   /** A new etcd lease; returns its id in decimal. */
   async leaseGrant(ttlSeconds: number): Promise<string> {
-    const response = await this.call(() => this.client.leaseClient.leaseGrant({ TTL: ttlSeconds }));
+    const response = await this.call((client) =>
+      client.leaseClient.leaseGrant({ TTL: ttlSeconds }),
+    );
     return response.ID;
   }
 
   /** Revokes a lease (and deletes every key still attached). False when etcd no longer has it. */
   async leaseRevoke(decimalId: string): Promise<boolean> {
     try {
-      await this.call(() => this.client.leaseClient.leaseRevoke({ ID: decimalId }));
+      await this.call((client) => client.leaseClient.leaseRevoke({ ID: decimalId }));
       return true;
     } catch (error) {
-      if (error instanceof FlanctlError && error.cause instanceof this.etcd.EtcdLeaseInvalidError) {
+      const errors = await loadErrors();
+      if (error instanceof FlanctlError && error.cause instanceof errors.EtcdLeaseInvalidError) {
         return false;
       }
 
@@ -302,15 +367,23 @@ export class EtcdClient {
    * or etcd cancelling it. It does not reconnect; src/etcd/watch.ts does that.
    */
   async openWatch(request: WatchRequest, listener: WatchListener): Promise<WatchStream> {
-    const stream = await this.call(() =>
-      this.client.watchClient.watch({ deadline: Number.POSITIVE_INFINITY }),
+    // etcd3 renews an auth token etcd refuses (JWT tokens expire after a fixed time) only when
+    // an ordinary etcd3 call is refused, never for a stream; reads go over the HTTP/2 channel
+    // with a token of their own, so one etcd3 read comes first (test/integration/watch-auth).
+    if (this.settings.user) {
+      await this.call((client) => client.kv.range({ key: request.key, limit: 1, keys_only: true }));
+    }
+
+    const stream = await this.call((client) =>
+      client.watchClient.watch({ deadline: Number.POSITIVE_INFINITY }),
     );
+    const etcd = await loadErrors();
     let done = false;
     const fail = async (error: unknown) => {
       if (done) return;
       done = true;
       stream.cancel();
-      const translated = await this.translate(this.etcd.castGrpcError(error as Error));
+      const translated = await this.translate(etcd.castGrpcError(error as Error));
       listener.failed(translated);
     };
 
@@ -323,13 +396,13 @@ export class EtcdClient {
         listener.response({ kind: 'compacted', compactRevision });
       } else if (response.canceled) {
         const reason = response.cancel_reason || 'etcd cancelled the watch';
-        void fail(this.etcd.castGrpcErrorMessage(reason));
+        void fail(etcd.castGrpcErrorMessage(reason));
       } else {
         listener.response(toWatchResponse(response));
       }
     });
     stream.on('error', (error: Error) => void fail(error));
-    stream.on('end', () => void fail(new this.etcd.EtcdWatchStreamEnded()));
+    stream.on('end', () => void fail(new etcd.EtcdWatchStreamEnded()));
 
     stream.write({
       create_request: {
@@ -348,19 +421,21 @@ export class EtcdClient {
   }
 
   close(): void {
-    this.client.close();
+    this.closed = true;
+    this.channel.close();
+    void this.etcd3?.then((client) => client.close());
   }
 
-  private async call<T>(operation: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: (client: Etcd3Module.Etcd3) => Promise<T>): Promise<T> {
     try {
-      return await operation();
+      return await operation(await this.loadEtcd3());
     } catch (error) {
       throw await this.translate(error);
     }
   }
 
   private async translate(error: unknown): Promise<FlanctlError> {
-    const etcd = this.etcd;
+    const etcd = await loadErrors();
     const endpoints = this.settings.endpoints.value.join(',');
     const cause = { cause: error };
     if (error instanceof FlanctlError) return error;

@@ -12,6 +12,18 @@ export type Row = ReadonlyArray<Cell | string>;
 const GAP = '   ';
 
 export function renderColumns(headers: readonly string[], rows: readonly Row[]): string {
+  return [...columnChunks(headers, rows)].join('');
+}
+
+// A table of 65,536 rows is ~7 MB of text: written in pieces, it is never one string.
+const ROWS_PER_CHUNK = 1000;
+
+/** The table of renderColumns in pieces of ROWS_PER_CHUNK rows, the first with the headers. */
+export function* columnChunks(
+  headers: readonly string[],
+  rows: readonly Row[],
+  withHeaders = true,
+): Generator<string> {
   const widths = headers.map((header) => header.length);
   for (const row of rows) {
     row.forEach((cell, index) => {
@@ -20,9 +32,16 @@ export function renderColumns(headers: readonly string[], rows: readonly Row[]):
     });
   }
 
-  const lines = [formatLine(headers, widths)];
-  for (const row of rows) lines.push(formatLine(row, widths));
-  return lines.join('\n') + '\n';
+  let chunk = withHeaders ? `${formatLine(headers, widths)}\n` : '';
+  for (let index = 0; index < rows.length; index++) {
+    chunk += `${formatLine(rows[index], widths)}\n`;
+    if ((index + 1) % ROWS_PER_CHUNK === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+
+  if (chunk !== '') yield chunk;
 }
 
 function formatLine(cells: ReadonlyArray<Cell | string>, widths: number[]): string {

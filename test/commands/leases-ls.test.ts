@@ -645,6 +645,8 @@ describe('flanctl leases ls', () => {
     const prefix = testPrefix('ids');
     // As a JS number this id would read back as 7fffffffffff0000.
     const bigId = '7fffffffffff0001';
+    // Above 2^63: etcd's int64 holds it as a negative number, ten bytes on the wire.
+    const negativeId = 'f000000000000abc';
 
     before(async () => {
       await seedState(etcd.endpoint, [
@@ -658,6 +660,12 @@ describe('flanctl leases ls', () => {
           value: '{"PublicIP":"192.0.2.20","BackendType":"vxlan","BackendData":null}',
           ttl: 86400,
           lease: bigId,
+        },
+        {
+          key: `${prefix}/subnets/10.9.21.0-24`,
+          value: '{"PublicIP":"192.0.2.21","BackendType":"vxlan","BackendData":null}',
+          ttl: 7200,
+          lease: negativeId,
         },
       ]);
     });
@@ -673,6 +681,17 @@ describe('flanctl leases ls', () => {
       assert.equal(json.code, 0, `stderr: ${json.stderr}`);
       assert.equal(leaseFor(parseDocument(json.stdout), '10.9.20.0/24').leaseId, bigId);
       assert.ok(json.stdout.includes(`"${bigId}"`), 'the lease id is not a JSON string');
+    });
+
+    test('an id above 2^63 is listed exactly and etcd finds it by that id (its TTL is known)', async () => {
+      const json = await leasesLs(etcd.endpoint, prefix, ['--json']);
+
+      assert.equal(json.code, 0, `stderr: ${json.stderr}`);
+      const lease = leaseFor(parseDocument(json.stdout), '10.9.21.0/24');
+      assert.equal(lease.leaseId, negativeId);
+      assert.equal(lease.status, 'active');
+      assert.equal(lease.grantedTtlSeconds, 7200);
+      assertTtlNear(lease.ttlSeconds, 7200, negativeId);
     });
   });
 });

@@ -12,6 +12,7 @@ import {
 import type { LeaseEntry } from '../../domain/lease-entry.js';
 import { usageError } from '../../errors.js';
 import {
+  DEFAULT_MAX_IN_FLIGHT,
   durationSeconds,
   outputFlags,
   outputFormat,
@@ -62,7 +63,7 @@ export default class LeasesLs extends FlanctlCommand {
     'max-in-flight': Flags.integer({
       min: 1,
       max: 1024,
-      default: 64,
+      default: DEFAULT_MAX_IN_FLIGHT,
       description: 'concurrent TimeToLive calls',
     }),
     'renew-margin': renewMarginFlag,
@@ -110,7 +111,7 @@ export default class LeasesLs extends FlanctlCommand {
     const render = flags.watch ? renderWatchStart : renderLeaseList;
     const rendered = render(state, shown, listOptions);
     for (const line of rendered.notes) this.infoLine(line);
-    this.writeOut(rendered.stdout);
+    for (const chunk of rendered.stdout) this.writeOut(chunk);
 
     if (!flags.watch) return;
     const options = { ...read, signal: this.stopWatching.signal };

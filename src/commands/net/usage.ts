@@ -6,7 +6,7 @@ import { formatCidr } from '../../domain/cidr.js';
 import { DEFAULT_RENEW_MARGIN_SECONDS } from '../../domain/lease-entry.js';
 import { type AddressPlan, planCapacity } from '../../domain/network-config.js';
 import { FlanctlError, usageError } from '../../errors.js';
-import { jsonFlag } from '../../flags.js';
+import { DEFAULT_MAX_IN_FLIGHT, jsonFlag } from '../../flags.js';
 import {
   JSON_FREE_RANGE_LIMIT,
   type UsageReport,
@@ -54,7 +54,7 @@ export default class NetUsage extends FlanctlCommand {
     'max-in-flight': Flags.integer({
       min: 1,
       max: 1024,
-      default: 64,
+      default: DEFAULT_MAX_IN_FLIGHT,
       description: 'concurrent TimeToLive calls (with --map)',
     }),
   };

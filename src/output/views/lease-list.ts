@@ -2,9 +2,9 @@
 import type { LeaseEntry } from '../../domain/lease-entry.js';
 import type { OutputFormat } from '../../flags.js';
 import type { NetworkState } from '../../registry/network.js';
-import { renderColumns } from '../columns.js';
+import { columnChunks } from '../columns.js';
 import type { Style } from '../style.js';
-import { TABLE_HEADERS, WIDE_HEADERS, leaseRow, leasesDocument } from './leases.js';
+import { TABLE_HEADERS, WIDE_HEADERS, leaseRow, leasesDocumentChunks } from './leases.js';
 
 export interface ListOptions {
   readonly format: OutputFormat;
@@ -18,7 +18,8 @@ export interface ListOptions {
 }
 
 export interface Rendered {
-  readonly stdout: string;
+  /** stdout in pieces, to write in order: a large listing is never held as one string. */
+  readonly stdout: Iterable<string>;
   /** One line each, for stderr. */
   readonly notes: string[];
 }
@@ -33,22 +34,27 @@ export function renderLeaseList(
   if (options.format === 'json') {
     const { prefix } = state.paths;
     const ttlsRead = options.ttlsRead ?? true;
-    const document = leasesDocument(prefix, state.revision, shown, state.problems, ttlsRead);
-    return { stdout: `${document}\n`, notes };
+    const document = leasesDocumentChunks(prefix, state.revision, shown, state.problems, ttlsRead);
+    return { stdout: withNewline(document), notes };
   }
 
   for (const problem of state.problems) notes.push(`problem: ${problem.key}: ${problem.reason}`);
   if (shown.length === 0) {
     if (state.entries.length > 0 && options.filtered) notes.push('no leases match the filters');
-    return { stdout: '', notes };
+    return { stdout: [], notes };
   }
 
   const wide = options.format === 'wide';
   const rows = shown.map((entry) =>
     leaseRow(entry, options.nowMs, options.style, wide, options.ttlsRead ?? true),
   );
-  const table = renderColumns(wide ? WIDE_HEADERS : TABLE_HEADERS, rows);
-  return { stdout: options.headers ? table : table.slice(table.indexOf('\n') + 1), notes };
+  const table = columnChunks(wide ? WIDE_HEADERS : TABLE_HEADERS, rows, options.headers);
+  return { stdout: table, notes };
+}
+
+function* withNewline(chunks: Iterable<string>): Generator<string> {
+  yield* chunks;
+  yield '\n';
 }
 
 function configNotes(state: NetworkState): string[] {

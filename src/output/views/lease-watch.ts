@@ -202,5 +202,5 @@ export function renderWatchStart(
   if (options.format !== 'json') return rendered;
 
   const stdout = initialJsonLines(state.revision, shown, state.problems, options.nowMs);
-  return { stdout, notes: rendered.notes };
+  return { stdout: [stdout], notes: rendered.notes };
 }

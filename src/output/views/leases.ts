@@ -144,14 +144,35 @@ export function leasesDocument(
   problems: readonly SubnetProblem[],
   ttlsRead = true,
 ): string {
-  const leases = entries.map((entry) => leaseJson(entry));
-  return JSON.stringify({
-    prefix,
-    revision,
-    ...(ttlsRead ? {} : { ttlsSkipped: true }),
-    leases: ttlsRead ? leases : leases.map(withUnreadStatus),
-    problems: problems.map((problem) => ({ key: problem.key, reason: problem.reason })),
-  });
+  return [...leasesDocumentChunks(prefix, revision, entries, problems, ttlsRead)].join('');
+}
+
+// 65,536 leases are ~28 MB of JSON: written in pieces, the document is never one string.
+const LEASES_PER_CHUNK = 1000;
+
+/** The text of leasesDocument in pieces; joined, they are the same bytes. */
+export function* leasesDocumentChunks(
+  prefix: string,
+  revision: number,
+  entries: readonly LeaseEntry[],
+  problems: readonly SubnetProblem[],
+  ttlsRead = true,
+): Generator<string> {
+  const head = { prefix: JSON.stringify(prefix), revision: JSON.stringify(revision) };
+  const skipped = ttlsRead ? '' : '"ttlsSkipped":true,';
+  let chunk = `{"prefix":${head.prefix},"revision":${head.revision},${skipped}"leases":[`;
+  for (let index = 0; index < entries.length; index++) {
+    const lease = leaseJson(entries[index]);
+    const shown = ttlsRead ? lease : withUnreadStatus(lease);
+    chunk += `${index === 0 ? '' : ','}${JSON.stringify(shown)}`;
+    if ((index + 1) % LEASES_PER_CHUNK === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+
+  const problemList = problems.map((problem) => ({ key: problem.key, reason: problem.reason }));
+  yield `${chunk}],"problems":${JSON.stringify(problemList)}}`;
 }
 
 function withUnreadStatus(lease: ReturnType<typeof leaseJson>) {

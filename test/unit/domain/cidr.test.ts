@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { Address4 } from 'ip-address';
+
 import {
   type Cidr,
   bitsOf,
@@ -220,5 +222,44 @@ describe('ordering', () => {
     assert.ok(compareIp(ip('192.0.2.10'), ip('192.0.2.9')) > 0);
     assert.ok(compareIp(ip('255.255.255.255'), ip('::')) < 0);
     assert.equal(compareIp(ip('fc00::1'), ip('FC00:0::1')), 0);
+  });
+});
+
+// IPv4 text is read and written without ip-address for speed; it must agree with ip-address.
+describe('IPv4 text agrees with ip-address', () => {
+  const texts = [
+    '0.0.0.0',
+    '255.255.255.255',
+    '10.0.0.0',
+    '10.255.0.1',
+    '192.0.2.200',
+    '256.0.0.1',
+    '1.2.3.256',
+    '999.1.1.1',
+    '01.2.3.4',
+    '1.2.3.04',
+    '00.0.0.0',
+    '0.0.0.00',
+    '1.2.3',
+    '1.2.3.4.5',
+    '1..2.3',
+    '1.2.3.4 ',
+    '+1.2.3.4',
+  ];
+
+  for (const text of texts) {
+    test(`${JSON.stringify(text)}: same verdict and value`, () => {
+      const expected = Address4.isValid(text) ? new Address4(text).bigInt() : undefined;
+
+      assert.equal(parseIp(text)?.value, expected);
+    });
+  }
+
+  test('formatIp prints what ip-address prints, across the whole range', () => {
+    for (let step = 0; step <= 4096; step++) {
+      const value = BigInt(Math.min(2 ** 32 - 1, step * 1048573));
+
+      assert.equal(formatIp(4, value), Address4.fromBigInt(value).correctForm());
+    }
   });
 });

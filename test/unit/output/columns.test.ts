@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { type Row, renderColumns } from '../../../src/output/columns.js';
+import { type Row, columnChunks, renderColumns } from '../../../src/output/columns.js';
 
 /** Stands in for a colour: visible markers that add length, as escape codes do. */
 const mark = (text: string) => `<${text}>`;
@@ -88,5 +88,30 @@ describe('renderColumns', () => {
     assert.equal(lines.length, 1001);
     assert.equal(lines[1], '10.5.0.0/24     x');
     assert.equal(lines[1000], '10.5.999.0/24   x');
+  });
+});
+
+describe('columnChunks', () => {
+  const rows: Row[] = Array.from({ length: 2500 }, (_, index) => [`10.5.${index}.0/24`, 'x']);
+
+  test('joined, they are the same table, in pieces of 1,000 rows (the first with headers)', () => {
+    const chunks = [...columnChunks(['SUBNET', 'T'], rows)];
+
+    assert.equal(chunks.join(''), renderColumns(['SUBNET', 'T'], rows));
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.split('\n').length - 1),
+      [1001, 1000, 500],
+    );
+  });
+
+  test('without headers the first line is left out and the widths stay', () => {
+    const table = renderColumns(['SUBNET', 'T'], rows);
+    const headless = [...columnChunks(['SUBNET', 'T'], rows, false)].join('');
+
+    assert.equal(headless, table.slice(table.indexOf('\n') + 1));
+  });
+
+  test('no rows and no headers: nothing at all', () => {
+    assert.deepEqual([...columnChunks(['SUBNET', 'T'], [], false)], []);
   });
 });

@@ -14,6 +14,7 @@ import {
   leaseJson,
   leaseRow,
   leasesDocument,
+  leasesDocumentChunks,
   notesFor,
   ttlText,
 } from '../../../../src/output/views/leases.js';
@@ -419,5 +420,31 @@ describe('without TTLs (leases ls --no-ttl)', () => {
       ['reservation', 'unknown'],
     );
     assert.deepEqual(document.leases[1], { ...leaseJson(unread), status: 'unknown' });
+  });
+});
+
+describe('leasesDocumentChunks', () => {
+  const seeds = Array.from({ length: 2500 }, (_, index) => ({
+    name: `10.${index >> 8}.${index & 0xff}.0-24`,
+    leaseId: index % 20 === 10 ? null : (0x694d854330000000n + BigInt(index)).toString(16),
+    ttl: 80000,
+  }));
+  const { entries, problems } = interpret([...seeds, { name: 'bad', leaseId: null }]);
+  const chunks = [...leasesDocumentChunks('/coreos.com/network', 99, entries, problems)];
+
+  test('joined, they are JSON.stringify of the whole document', () => {
+    const whole = {
+      prefix: '/coreos.com/network',
+      revision: 99,
+      leases: entries.map(leaseJson),
+      problems: problems.map((problem) => ({ key: problem.key, reason: problem.reason })),
+    };
+
+    assert.equal(chunks.join(''), JSON.stringify(whole));
+  });
+
+  test('hold at most 1,000 leases each', () => {
+    assert.equal(chunks.length, 3);
+    for (const chunk of chunks) assert.ok((chunk.match(/"subnet":/g) ?? []).length <= 1000);
   });
 });
