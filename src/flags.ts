@@ -31,7 +31,7 @@ export function outputFormat(flags: { output: string; json: boolean }): OutputFo
 
 /**
  * TimeToLive calls in flight while listing leases. On 2 cores, 32 to 512 all list 65,536 leases
- * within a few % of each other; 128 was ahead of 64 by 1-6% in every run, and etcd spent ~10%
+ * within a few % of each other; 128 was ahead of 64 by 1-6% in every run, and etcd spent 5-13%
  * less CPU (README, Design, Performance).
  */
 export const DEFAULT_MAX_IN_FLIGHT = 128;
